@@ -1,0 +1,53 @@
+"""waiter: block until cloud tasks finish.
+
+The public API is re-exported here; the implementation lives in private modules. Names are
+loaded on first use, so ``python -m waiter --help`` does not pay for importing aiohttp.
+Importing waiter configures nothing: logging is set up by the command line, or by you.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._errors import ConfigError, WaiterError
+    from ._result import Outcome, TaskResult
+    from ._settings import Settings
+    from ._waiter import Waiter, wait_for
+
+__all__ = [
+    "ConfigError",
+    "Outcome",
+    "Settings",
+    "TaskResult",
+    "Waiter",
+    "WaiterError",
+    "__version__",
+    "wait_for",
+]
+
+__version__ = version("task-waiter")
+
+_HOME = {
+    "ConfigError": "._errors",
+    "Outcome": "._result",
+    "Settings": "._settings",
+    "TaskResult": "._result",
+    "Waiter": "._waiter",
+    "WaiterError": "._errors",
+    "wait_for": "._waiter",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'waiter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,101 @@
+"""The exceptions waiter raises: bad configuration, and what a task API answered."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadAnswer",
+    "ConfigError",
+    "EndpointError",
+    "NotFound",
+    "PermissionDenied",
+    "RequestRejected",
+    "TransientError",
+    "WaiterError",
+]
+
+
+class WaiterError(Exception):
+    """Base class of every error waiter raises on purpose."""
+
+
+class ConfigError(WaiterError):
+    """A setting is missing or wrong; the message names it and says how to fix it.
+
+    Raised before anything is polled. The command line turns it into one line on stderr and
+    exit code 2. ``setting`` names the setting at fault, where there is one.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class ApiError(WaiterError):
+    """A task API answered with an error, or could not be reached.
+
+    Keeps what the cloud said (``code``, ``message``) and the ``request_id`` support needs to
+    trace the call. ``retryable`` tells the engine whether to try again on the schedule.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.code = code
+        self.request_id = request_id
+        # Seconds the server asked us to wait before the next try (Retry-After).
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.message}" if self.code else self.message
+        if self.http_status is not None and not self.code:
+            text = f"HTTP {self.http_status}: {text}"
+        if self.request_id:
+            text += f" (request ID {self.request_id})"
+        return text
+
+
+class AuthError(ApiError):
+    """401: the credentials were refused. Every task stops: retries would lock the key."""
+
+
+class PermissionDenied(ApiError):
+    """403: the credentials are valid but lack a permission."""
+
+
+class NotFound(ApiError):
+    """The task is not known (yet): retried for ``not_found_grace`` seconds."""
+
+    retryable = True
+
+
+class EndpointError(ApiError):
+    """The request went to the wrong place: unknown API, or a redirect elsewhere."""
+
+
+class RequestRejected(ApiError):
+    """Any other 4xx: the request itself is wrong and will not get better by repeating it."""
+
+
+class TransientError(ApiError):
+    """Throttling, 5xx, a dropped connection or a time-out: worth another try."""
+
+    retryable = True
+
+
+class BadAnswer(TransientError):
+    """A 200 whose body is not the JSON we expect (a proxy's HTML page, a cut-off body)."""

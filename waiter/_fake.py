@@ -1,0 +1,179 @@
+"""A simulated KPS task API: an aiohttp application serving scripted task timelines.
+
+It powers ``python -m waiter --demo`` and the test suite, and listens on 127.0.0.1 only.
+Each task follows a timeline of ``(seconds, what)`` steps, where ``what`` is a status string
+or a :class:`Reply` (an HTTP error answer). Before its first step a task does not exist yet.
+Answers of given requests can be scripted too (``replies={2: Reply(503)}`` answers a task's
+second request with a 503), which is how tests inject faults into an otherwise normal run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+__all__ = ["FakeKps", "Reply", "SeenRequest"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP error answer: Huawei's flat error body unless ``body`` gives raw bytes."""
+
+    http_status: int
+    error_code: str | None = None
+    error_msg: str = "simulated fault"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+Step = tuple[float, "str | Reply"]
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """A request as the server saw it, for tests to inspect."""
+
+    task_id: str
+    at: float
+    headers: Mapping[str, str]
+
+
+@dataclass
+class _ScriptedTask:
+    timeline: Sequence[Step]
+    server_id: str | None
+    replies: Mapping[int, Reply]
+    zero: float | None = None  # clock reading the timeline counts from
+    requests: int = 0
+
+
+class FakeKps:
+    """The simulated KPS. ``token`` set: requests must carry it in ``X-Auth-Token``.
+
+    ``clock`` defaults to the event loop's time, so the server and the client agree on time
+    even when the tests' loop fast-forwards through waits.
+    """
+
+    def __init__(
+        self,
+        *,
+        project_id: str = "demo-project",
+        token: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.project_id = project_id
+        self.token = token
+        self._clock = clock or (lambda: asyncio.get_running_loop().time())
+        self._tasks: dict[str, _ScriptedTask] = {}
+        self._serving_since: float | None = None
+        self._request_ids = itertools.count(1)
+        self.requests: list[SeenRequest] = []
+
+    def add_task(
+        self,
+        task_id: str,
+        timeline: Sequence[Step],
+        *,
+        server_id: str | None = None,
+        replies: Mapping[int, Reply] | None = None,
+    ) -> None:
+        """Script a task. Step times count from now if serving, else from when serving starts."""
+        task = _ScriptedTask(list(timeline), server_id or f"server-{task_id}", replies or {})
+        if self._serving_since is not None:
+            task.zero = self._clock()
+        self._tasks[task_id] = task
+
+    def requests_for(self, task_id: str) -> list[SeenRequest]:
+        return [request for request in self.requests if request.task_id == task_id]
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v3/{project_id}/tasks/{task_id}", self._get_task)
+        app.router.add_route("*", "/{tail:.*}", self._no_such_api)
+        return app
+
+    @asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve on ``host`` (a free port by default); yields the base URL."""
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._serving_since = self._clock()
+        for task in self._tasks.values():
+            if task.zero is None:
+                task.zero = self._serving_since
+        try:
+            bound_port = runner.addresses[0][1]
+            yield f"http://{host}:{bound_port}"
+        finally:
+            await runner.cleanup()
+
+    # --- handlers ------------------------------------------------------------------------------
+
+    async def _get_task(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["task_id"]
+        now = self._clock()
+        self.requests.append(SeenRequest(task_id, now, dict(request.headers)))
+        if self.token is not None and request.headers.get("X-Auth-Token") != self.token:
+            return self._error(Reply(401, "APIGW.0301", "Incorrect IAM authentication information"))
+        if request.match_info["project_id"] != self.project_id:
+            return self._error(Reply(403, "KPS.0004", "the project ID does not match the token"))
+        task = self._tasks.get(task_id)
+        if task is None:
+            return self._not_found(task_id)
+        task.requests += 1
+        scripted = task.replies.get(task.requests)
+        if scripted is not None:
+            return self._error(scripted)
+        current = self._current_step(task, now)
+        if current is None:
+            return self._not_found(task_id)
+        if isinstance(current, Reply):
+            return self._error(current)
+        body = {"task_id": task_id, "task_status": current, "server_id": task.server_id}
+        return web.json_response(body, headers=self._request_id())
+
+    async def _no_such_api(self, request: web.Request) -> web.StreamResponse:
+        request_id = self._request_id()
+        body = {
+            "error_code": "APIGW.0101",
+            "error_msg": "The API does not exist or has not been published in the environment",
+            "request_id": request_id["X-Request-Id"],
+        }
+        return web.json_response(body, status=404, headers=request_id)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _current_step(task: _ScriptedTask, now: float) -> str | Reply | None:
+        elapsed = now - (task.zero if task.zero is not None else now)
+        current: str | Reply | None = None
+        for at, what in task.timeline:
+            if elapsed >= at:
+                current = what
+        return current
+
+    def _not_found(self, task_id: str) -> web.StreamResponse:
+        return self._error(Reply(400, "KPS.0001", f"task {task_id} does not exist"))
+
+    def _error(self, reply: Reply) -> web.StreamResponse:
+        headers = {**self._request_id(), **reply.headers}
+        if reply.body is not None:
+            return web.Response(status=reply.http_status, body=reply.body, headers=headers)
+        body = {"error_code": reply.error_code, "error_msg": reply.error_msg}
+        return web.Response(
+            status=reply.http_status,
+            text=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def _request_id(self) -> dict[str, str]:
+        return {"X-Request-Id": f"fake-{next(self._request_ids):08d}"}

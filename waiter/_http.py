@@ -1,0 +1,116 @@
+"""HTTP plumbing shared by every task API: the session, and one bounded GET of a JSON object.
+
+Only this module and the API clients import aiohttp, so ``--help`` and usage errors stay fast.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import ssl
+from collections.abc import Collection
+from importlib.metadata import version
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ._api_errors import error_from_answer
+from ._errors import BadAnswer, ConfigError, TransientError
+from ._settings import Settings
+
+__all__ = ["MAX_ANSWER_BYTES", "check_endpoint_scheme", "get_json", "make_session", "ssl_context"]
+
+# A task status is a few hundred bytes; anything near this size is not an answer we want.
+MAX_ANSWER_BYTES = 1024 * 1024
+_USER_AGENT = f"task-waiter/{version('task-waiter')}"
+
+
+def check_endpoint_scheme(endpoint: str, settings: Settings) -> None:
+    """Refuse plain http off loopback: the token would cross the network in clear text."""
+    parts = urlsplit(endpoint)
+    if parts.scheme == "https" or settings.allow_insecure_http:
+        return
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(
+            f"endpoint {endpoint} is plain http and not on this machine: use https, "
+            "or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
+            setting="endpoint",
+        )
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """Verification always on; a private CA bundle only adds trust, never removes checks."""
+    if settings.ca_bundle is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            f"tls.ca_bundle {settings.ca_bundle} cannot be loaded ({error}); "
+            "fix --ca-bundle or SSL_CERT_FILE",
+            setting="ca_bundle",
+        ) from None
+
+
+def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:
+    # The connector's pool is as large as the in-flight bound, so a request never queues
+    # for a connection inside its own time-out (ClientTimeout.total would count that wait).
+    connector = aiohttp.TCPConnector(limit=settings.max_in_flight, ssl=tls)
+    return aiohttp.ClientSession(
+        connector=connector,
+        # trust_env would also read ~/.netrc and send its passwords along.
+        trust_env=False,
+        timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
+        headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+    )
+
+
+async def get_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    *,
+    not_found_codes: Collection[str] = (),
+) -> dict[str, object]:
+    """GET ``url`` and return its JSON object, or raise the typed ApiError that fits."""
+    try:
+        async with session.get(url, headers=headers, allow_redirects=False) as response:
+            body = await _read_bounded(response)
+            status, answer_headers = response.status, response.headers
+    except TimeoutError:
+        raise TransientError(
+            f"no answer within {session.timeout.total:g} s (poll.request_timeout)"
+        ) from None
+    except aiohttp.ClientError as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from None
+
+    if status != 200:
+        raise error_from_answer(status, body, answer_headers, not_found_codes=not_found_codes)
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise BadAnswer(
+            f"the answer is not a JSON object: {body[:200].decode('utf-8', 'replace')!r}",
+            http_status=status,
+            request_id=answer_headers.get("X-Request-Id"),
+        )
+    return document
+
+
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        raise BadAnswer(f"answer of {response.content_length} bytes refused (limit 1 MiB)")
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise BadAnswer("answer larger than 1 MiB refused")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,58 @@
+"""The Huawei Cloud KPS task API: where a task's status lives and how to read it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import aiohttp
+
+from ._auth import Auth
+from ._errors import BadAnswer, ConfigError
+from ._http import get_json
+from ._settings import Settings
+from ._task_api import TaskStatus
+
+__all__ = ["KpsClient", "kps_endpoint"]
+
+DEFAULT_ENDPOINT = "https://kms.{region}.myhuaweicloud.com"
+# KPS answers "no such task" with 400 KPS.0001 as well as with 404.
+_NOT_FOUND_CODES = frozenset({"KPS.0001"})
+
+
+def kps_endpoint(settings: Settings) -> str:
+    """``--endpoint`` (which may contain ``{region}``), else the region's KPS endpoint."""
+    template = settings.endpoint or DEFAULT_ENDPOINT
+    if "{region}" in template:
+        if not settings.region:
+            raise ConfigError(
+                "no region: set it with --region, WAITER_REGION (or HW_REGION_NAME, "
+                "OS_REGION_NAME) or kps.region, or give the whole endpoint with --endpoint",
+                setting="region",
+            )
+        template = template.replace("{region}", settings.region)
+    return template.rstrip("/")
+
+
+class KpsClient:
+    """``GET /v3/{project_id}/tasks/{task_id}``, answering ``task_status`` and ``server_id``."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, *, endpoint: str, project_id: str, auth: Auth
+    ) -> None:
+        self._session = session
+        self._base = f"{endpoint}/v3/{quote(project_id, safe='')}/tasks/"
+        self._auth = auth
+
+    async def fetch(self, task_id: str) -> TaskStatus:
+        url = self._base + quote(task_id, safe="")
+        document = await get_json(
+            self._session,
+            url,
+            self._auth.headers("GET", url),
+            not_found_codes=_NOT_FOUND_CODES,
+        )
+        status = document.get("task_status")
+        if not isinstance(status, str) or not status:
+            raise BadAnswer(f"the answer has no task_status: {str(document)[:200]!r}")
+        server_id = document.get("server_id")
+        return TaskStatus(status, server_id if isinstance(server_id, str) else None)

@@ -1,0 +1,43 @@
+"""Task IDs: read from lists, checked, and made unique."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._errors import ConfigError
+
+__all__ = ["check_task_ids", "parse_id_lines"]
+
+# IDs go into a URL path and log lines: a strict alphabet means one can never climb out of
+# its path segment or smuggle a header.
+_TASK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def parse_id_lines(text: str) -> list[str]:
+    """One ID a line; blank lines and lines starting with ``#`` are ignored."""
+    ids = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            ids.append(stripped)
+    return ids
+
+
+def check_task_ids(task_ids: Iterable[str]) -> list[str]:
+    """The IDs in first-seen order without duplicates; a malformed ID raises ConfigError."""
+    if isinstance(task_ids, str):
+        raise TypeError("task_ids must be a list of IDs, not a single string")
+    unique = list(dict.fromkeys(task_ids))
+    for task_id in unique:
+        if (
+            not isinstance(task_id, str)
+            or not _TASK_ID.fullmatch(task_id)
+            or task_id in {".", ".."}
+        ):
+            raise ConfigError(
+                f"task ID {task_id!r} is not valid: use 1-128 characters of A-Z a-z 0-9 . _ -"
+            )
+    if not unique:
+        raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
+    return unique

@@ -1,0 +1,125 @@
+"""The library's front door: :class:`Waiter` and :func:`wait_for`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import aclosing
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+import structlog
+
+from ._auth import auth_from_settings
+from ._clock import Clock, LoopClock
+from ._engine import Engine
+from ._errors import ConfigError, WaiterError
+from ._http import check_endpoint_scheme, make_session, ssl_context
+from ._kps import KpsClient, kps_endpoint
+from ._result import Outcome, TaskResult
+from ._settings import SPECS_BY_NAME, Settings
+from ._task_ids import check_task_ids
+
+__all__ = ["Waiter", "wait_for"]
+
+
+class Waiter:
+    """Waits on tasks over one HTTP session; use it as an async context manager.
+
+    >>> async with Waiter(settings) as waiter:
+    ...     result = await waiter.wait("task-id")
+
+    The settings are checked when the Waiter is made: a missing project ID, region or token
+    raises :class:`waiter.ConfigError` before anything is sent. ``clock`` and ``rng`` replace the
+    event loop's time and the random jitter (for tests); ``logger`` replaces the structlog logger.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        logger: structlog.typing.FilteringBoundLogger | None = None,
+    ) -> None:
+        if not settings.project_id:
+            how = SPECS_BY_NAME["project_id"].how_to_set()
+            raise ConfigError(f"no project ID: {how}", setting="project_id")
+        self.settings = settings
+        self._endpoint = kps_endpoint(settings)
+        check_endpoint_scheme(self._endpoint, settings)
+        self._auth = auth_from_settings(settings)
+        self._tls = ssl_context(settings)
+        self._clock = clock or LoopClock()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._log = logger or structlog.get_logger("waiter")
+        self._session: aiohttp.ClientSession | None = None
+        self._engine: Engine | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = make_session(self.settings, self._tls)
+        api = KpsClient(
+            self._session,
+            endpoint=self._endpoint,
+            project_id=self.settings.project_id or "",
+            auth=self._auth,
+        )
+        self._engine = Engine(
+            api, self.settings, clock=self._clock, rng=self._rng, logger=self._log
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._engine is not None:
+                await self._engine.close()
+        finally:
+            if self._session is not None:
+                await self._session.close()
+            self._engine = self._session = None
+
+    async def wait(self, task_id: str) -> TaskResult:
+        """Wait on one task and return its result."""
+        async with aclosing(self.as_completed([task_id])) as results:
+            async for result in results:
+                return result
+        raise AssertionError("unreachable: every task is reported")  # pragma: no cover
+
+    def as_completed(self, task_ids: Iterable[str]) -> AsyncGenerator[TaskResult, None]:
+        """Wait on many tasks; yield each result as its task ends.
+
+        Duplicates are waited on once. Leaving the loop early cancels the remaining polls.
+        """
+        ids = check_task_ids(task_ids)
+        if self._engine is None:
+            raise WaiterError("use the Waiter as `async with Waiter(settings) as waiter:`")
+        return self._engine.run(ids)
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """End every unfinished task now as ``cancelled``; their results are still yielded."""
+        if self._engine is not None:
+            self._engine.stop(Outcome.CANCELLED, reason)
+
+
+async def wait_for(
+    task_ids: Iterable[str],
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    logger: structlog.typing.FilteringBoundLogger | None = None,
+) -> list[TaskResult]:
+    """Wait on every task; return the results in the order of ``task_ids`` (without duplicates)."""
+    ids = check_task_ids(task_ids)
+    by_id: dict[str, TaskResult] = {}
+    waiter = Waiter(settings, clock=clock, rng=rng, logger=logger)
+    async with waiter, aclosing(waiter.as_completed(ids)) as results:
+        async for result in results:
+            by_id[result.task_id] = result
+    return [by_id[task_id] for task_id in ids]
