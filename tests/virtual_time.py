@@ -1,0 +1,61 @@
+"""An event loop whose clock jumps over idle waits, so tests of minutes run in milliseconds.
+
+Real sockets still work: before jumping, the loop checks for ready I/O, and then gives the
+kernel a moment (a fraction of a millisecond, real time) to finish loopback work it has
+started, such as a TCP handshake. Only when nothing is ready after that, and no executor thread
+is busy, does the clock jump to the next timer instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Callable
+from typing import Any
+
+# Real seconds to let loopback I/O settle before deciding the loop is idle.
+_SETTLE = 0.0005
+
+
+class _SkippingSelector(selectors.DefaultSelector):
+    def __init__(self, busy: Callable[[], bool]) -> None:
+        super().__init__()
+        self.skipped = 0.0
+        self._busy = busy
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        ready = super().select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None or self._busy():
+            # Only I/O or a worker thread can wake us: really wait for it.
+            return super().select(timeout)
+        ready = super().select(min(_SETTLE, timeout))
+        if not ready:
+            self.skipped += timeout
+        return ready
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    def __init__(self) -> None:
+        self._executor_jobs = 0
+        self._skipping = _SkippingSelector(lambda: self._executor_jobs > 0)
+        super().__init__(self._skipping)
+
+    def time(self) -> float:
+        return super().time() + self._skipping.skipped
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> asyncio.Future[Any]:
+        future = super().run_in_executor(executor, func, *args)
+        self._executor_jobs += 1
+        future.add_done_callback(self._executor_job_done)
+        return future
+
+    def _executor_job_done(self, _: object) -> None:
+        self._executor_jobs -= 1
+
+
+def run_virtual(coro: Any) -> Any:
+    """Run ``coro`` to completion on a fresh virtual-time loop."""
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(coro)
