@@ -31,7 +31,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     structlog.reset_defaults()
 
 
-TOKEN = "test-token-3f9a1c"  # noqa: S105 - a fake token the simulated server checks
+TOKEN = "test-token-3f9a1c"
 PROJECT = "0123456789abcdef0123456789abcdef"
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 
 import pytest
+from conftest import PROJECT, TOKEN
 from helpers import by_id, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, Waiter
-from waiter._fake import Reply
+from waiter._fake import FakeKps, Reply
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 
@@ -58,7 +61,7 @@ def test_first_poll_is_immediate_and_waits_follow_the_schedule():
 
     times = [r.at for r in kps.requests_for("t1")]
     start = times[0]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[0] == pytest.approx(2, abs=0.05)  # first wait is exactly min_interval
     caps = [2, 4, 8, 10, 10, 10]
     for n, gap in enumerate(gaps[1:], start=1):
@@ -298,3 +301,62 @@ def test_duplicates_are_waited_on_once():
 
     assert len(results) == 1
     assert len(kps.requests_for("t1")) == 1
+
+
+class _ManualClock:
+    """A clock that only moves when the engine sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.time += seconds
+        await asyncio.sleep(0)
+
+
+class _Highest(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_injected_clock_and_randomness_give_exact_waits():
+    clock = _ManualClock()
+    kps = FakeKps(project_id=PROJECT, token=TOKEN, clock=clock.now)
+    kps.add_task("t1", [(0, RUNNING), (60, DONE)])
+
+    async def scenario():
+        async with kps.serve() as url:
+            settings = settings_for(url, min_interval=2, max_interval=10)
+            async with Waiter(settings, clock=clock, rng=_Highest()) as waiter:
+                return await waiter.wait("t1")
+
+    result = asyncio.run(scenario())
+
+    assert result.outcome is Outcome.SUCCESS
+    assert clock.sleeps == [2, 4, 8, 10, 10, 10, 10, 10]  # 64 s: the first poll after 60 s
+    assert result.polls == 9
+    assert result.elapsed_s == 64
+
+
+def test_the_deadline_cuts_the_last_wait_with_an_injected_clock():
+    clock = _ManualClock()
+    kps = FakeKps(project_id=PROJECT, token=TOKEN, clock=clock.now)
+    kps.add_task("t1", [(0, RUNNING)])
+
+    async def scenario():
+        async with kps.serve() as url:
+            settings = settings_for(url, min_interval=2, max_interval=10, timeout=25)
+            async with Waiter(settings, clock=clock, rng=_Highest()) as waiter:
+                return await waiter.wait("t1")
+
+    result = asyncio.run(scenario())
+
+    assert clock.sleeps == [2, 4, 8, 10, 1]  # 24 s, then the wait is cut to end at 25
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.polls == 6  # the last one at the deadline itself
+    assert result.elapsed_s == 25
