@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 # Real seconds to let loopback I/O settle before deciding the loop is idle.
-_SETTLE = 0.0005
+_SETTLE = 0.0
 
 
 class _SkippingSelector(selectors.DefaultSelector):

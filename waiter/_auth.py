@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ._errors import ConfigError
-from ._settings import Settings
+from ._settings import Settings, is_header_safe
 
 __all__ = ["Auth", "TokenAuth", "auth_from_settings"]
 
@@ -63,6 +63,11 @@ def _read_token_file(settings: Settings) -> str:
         ) from None
     if not token:
         raise ConfigError(f"auth.token_file {path} is empty; put the IAM token in it")
-    # Checked here as well as in Settings, because the file is read after Settings is built.
-    Settings(token=token)
+    if not is_header_safe(token):
+        # Never echo the value: it is a secret.
+        raise ConfigError(
+            f"auth.token_file {path} holds spaces or control characters inside the token; "
+            "put only the token in it",
+            setting="token_file",
+        )
     return token

@@ -53,9 +53,11 @@ def read_config_file(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        # TOML is UTF-8: a file in another encoding (or a binary file) is not TOML either.
+        reason = error if isinstance(error, tomllib.TOMLDecodeError) else "not UTF-8 text"
         raise ConfigError(
-            f"config file {path} is not valid TOML ({error}); fix it or point --config elsewhere"
+            f"config file {path} is not valid TOML ({reason}); fix it or point --config elsewhere"
         ) from None
     except OSError as error:
         raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
@@ -128,7 +130,9 @@ def resolve(
     except ConfigError as error:
         source = sources.get(error.setting or "")
         if source:
-            raise ConfigError(f"{error} (the value came from {source})") from None
+            raise ConfigError(
+                f"{error} (the value came from {source})", setting=error.setting
+            ) from None
         raise
     return Resolved(settings, sources, config_file)
 

@@ -23,13 +23,19 @@ __all__ = ["FakeKps", "Reply", "SeenRequest"]
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP error answer: Huawei's flat error body unless ``body`` gives raw bytes."""
+    """A scripted answer: Huawei's flat error body unless ``body`` gives raw bytes.
 
-    http_status: int
+    ``hang`` never answers (until the client gives up); ``reset`` starts the answer, then drops
+    the connection mid-body.
+    """
+
+    http_status: int = 200
     error_code: str | None = None
     error_msg: str = "simulated fault"
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    hang: bool = False
+    reset: bool = False
 
 
 Step = tuple[float, "str | Reply"]
@@ -101,7 +107,8 @@ class FakeKps:
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Serve on ``host`` (a free port by default); yields the base URL."""
-        runner = web.AppRunner(self.app(), access_log=None)
+        # A short shutdown, so scripted hangs do not hold the server open when it closes.
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -131,12 +138,12 @@ class FakeKps:
         task.requests += 1
         scripted = task.replies.get(task.requests)
         if scripted is not None:
-            return self._error(scripted)
+            return await self._reply(request, scripted)
         current = self._current_step(task, now)
         if current is None:
             return self._not_found(task_id)
         if isinstance(current, Reply):
-            return self._error(current)
+            return await self._reply(request, current)
         body = {"task_id": task_id, "task_status": current, "server_id": task.server_id}
         return web.json_response(body, headers=self._request_id())
 
@@ -159,6 +166,19 @@ class FakeKps:
             if elapsed >= at:
                 current = what
         return current
+
+    async def _reply(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        if reply.hang:
+            await asyncio.sleep(3600)
+        if reply.reset:
+            response = web.StreamResponse(status=reply.http_status, headers=self._request_id())
+            response.content_length = 1000
+            await response.prepare(request)
+            await response.write(b'{"task_status": "RUNN')
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        return self._error(reply)
 
     def _not_found(self, task_id: str) -> web.StreamResponse:
         return self._error(Reply(400, "KPS.0001", f"task {task_id} does not exist"))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import ssl
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -18,7 +19,14 @@ from ._api_errors import error_from_answer
 from ._errors import BadAnswer, ConfigError, TransientError
 from ._settings import Settings
 
-__all__ = ["MAX_ANSWER_BYTES", "check_endpoint_scheme", "get_json", "make_session", "ssl_context"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "check_endpoint_scheme",
+    "get_json",
+    "make_session",
+    "proxy_for",
+    "ssl_context",
+]
 
 # A task status is a few hundred bytes; anything near this size is not an answer we want.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -70,16 +78,53 @@ def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSessi
     )
 
 
+def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The proxy for ``url`` from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, or None.
+
+    Done here rather than with aiohttp's ``trust_env``, which would also read ``~/.netrc``.
+    """
+    parts = urlsplit(url)
+    proxies = _proxies(os.environ if env is None else env)
+    proxy = proxies.get(parts.scheme)
+    if proxy is None or _bypassed(parts.hostname or "", proxies.get("no", "")):
+        return None
+    return proxy
+
+
+def _proxies(env: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    # Lower case wins, as curl and urllib do; empty values mean unset.
+    for name in sorted(env, key=lambda n: n.islower()):
+        value = env[name]
+        if value and name.lower().endswith("_proxy"):
+            found[name.lower().removesuffix("_proxy")] = value
+    return found
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    for raw in no_proxy.split(","):
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        entry = entry.lstrip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
 async def get_json(
     session: aiohttp.ClientSession,
     url: str,
     headers: dict[str, str],
     *,
+    proxy: str | None = None,
     not_found_codes: Collection[str] = (),
 ) -> dict[str, object]:
     """GET ``url`` and return its JSON object, or raise the typed ApiError that fits."""
     try:
-        async with session.get(url, headers=headers, allow_redirects=False) as response:
+        async with session.get(
+            url, headers=headers, allow_redirects=False, proxy=proxy
+        ) as response:
             body = await _read_bounded(response)
             status, answer_headers = response.status, response.headers
     except TimeoutError:

@@ -8,7 +8,7 @@ import aiohttp
 
 from ._auth import Auth
 from ._errors import BadAnswer, ConfigError
-from ._http import get_json
+from ._http import get_json, proxy_for
 from ._settings import Settings
 from ._task_api import TaskStatus
 
@@ -42,6 +42,7 @@ class KpsClient:
         self._session = session
         self._base = f"{endpoint}/v3/{quote(project_id, safe='')}/tasks/"
         self._auth = auth
+        self._proxy = proxy_for(endpoint)
 
     async def fetch(self, task_id: str) -> TaskStatus:
         url = self._base + quote(task_id, safe="")
@@ -49,6 +50,7 @@ class KpsClient:
             self._session,
             url,
             self._auth.headers("GET", url),
+            proxy=self._proxy,
             not_found_codes=_NOT_FOUND_CODES,
         )
         status = document.get("task_status")

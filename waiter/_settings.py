@@ -80,7 +80,7 @@ class Settings:
             )
         for name in ("token", "access_key", "secret_key", "security_token"):
             value = getattr(self, name)
-            if value is not None and not _is_header_safe(value):
+            if value is not None and not is_header_safe(value):
                 # Never echo the value: it is a secret.
                 raise ConfigError(
                     f"{name} contains spaces or control characters; check how it was copied",
@@ -101,7 +101,7 @@ class Settings:
         return resolve(config_path=config_path, env=env).settings
 
 
-def _is_header_safe(value: str) -> bool:
+def is_header_safe(value: str) -> bool:
     return bool(value) and all(33 <= ord(ch) < 127 for ch in value)
 
 
