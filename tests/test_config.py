@@ -901,3 +901,19 @@ def test_every_default_survives_its_own_parser():
         if default is not None:
             raw = list(default) if isinstance(default, tuple) else default
             assert spec.parse(raw) == default, spec.name
+
+
+def test_an_unknown_empty_section_is_an_error(tmp_path: Path):
+    config = write(tmp_path / "config.toml", "[tsl]\n")
+
+    with pytest.raises(ConfigError) as excinfo:
+        resolve(config_path=config, env={})
+
+    assert "'[tsl]'" in config_error(excinfo)
+
+
+def test_a_config_path_that_is_a_directory_says_so(tmp_path: Path):
+    with pytest.raises(ConfigError) as excinfo:
+        resolve(config_path=tmp_path, env={})
+
+    assert "is not a file" in config_error(excinfo)

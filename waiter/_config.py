@@ -44,7 +44,8 @@ def find_config_file(config_path: str | Path | None, env: Mapping[str, str]) -> 
 
 def _existing(path: Path, given_by: str) -> Path:
     if not path.is_file():
-        raise ConfigError(f"config file {path} (given by {given_by}) does not exist; fix the path")
+        problem = "is not a file" if path.exists() else "does not exist"
+        raise ConfigError(f"config file {path} (given by {given_by}) {problem}; fix the path")
     return path
 
 
@@ -62,9 +63,12 @@ def read_config_file(path: Path) -> dict[str, object]:
     except OSError as error:
         raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
     values: dict[str, object] = {}
+    sections = {key.split(".")[0] for key in _BY_KEY}
     for section, table in document.items():
         if not isinstance(table, dict):
             raise _unknown_key(section, path)
+        if not table and section not in sections:
+            raise _unknown_key(f"[{section}]", path)
         for name, raw in table.items():
             spec = _BY_KEY.get(f"{section}.{name}")
             if spec is None:
