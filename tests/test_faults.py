@@ -295,3 +295,14 @@ def test_soak_a_thousand_tasks_with_a_fifth_of_answers_faulty():
     assert [r.task_id for r in results] == list(expected)  # every task, once, in order
     assert {r.task_id: r.outcome for r in results} == expected
     assert Counter(r.outcome for r in results)[Outcome.TIMEOUT] == 100
+
+
+def test_an_error_result_keeps_the_code_and_request_id_for_reports():
+    kps = fake_kps()
+    kps.add_task("t1", [(0, Reply(403, "KPS.0403", "denied"))])
+
+    [result] = run_virtual(wait_on(kps, ["t1"]))
+
+    assert result.error_code == "KPS.0403"
+    assert (result.request_id or "").startswith("fake-")
+    assert "error_code" not in result.to_dict()  # the JSON line keeps the contract's fields

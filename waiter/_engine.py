@@ -130,7 +130,13 @@ class _Run:
 
     # --- ending -------------------------------------------------------------------------------
 
-    def end(self, task: _Task, outcome: Outcome, error: str | None = None) -> None:
+    def end(
+        self,
+        task: _Task,
+        outcome: Outcome,
+        error: str | None = None,
+        cause: ApiError | None = None,
+    ) -> None:
         """The only way a task ends; a second ending of the same task is ignored."""
         if task.result is not None:
             return
@@ -142,6 +148,8 @@ class _Run:
             polls=task.polls,
             elapsed_s=round(self.engine.clock.now() - self.started, 3),
             error=error,
+            error_code=cause.code if cause else None,
+            request_id=cause.request_id if cause else None,
         )
         log = self.engine.log.info if outcome is Outcome.SUCCESS else self.engine.log.warning
         log(
@@ -265,13 +273,13 @@ class _Run:
         task.last_error = error
         if isinstance(error, AuthError):
             # Every further try with refused credentials counts towards locking the key.
-            self.end(task, Outcome.ERROR, str(error))
+            self.end(task, Outcome.ERROR, str(error), error)
             self.end_all(
                 Outcome.ERROR, f"not polled further: the credentials were refused ({error})"
             )
             return None
         if not error.retryable:
-            self.end(task, Outcome.ERROR, str(error))
+            self.end(task, Outcome.ERROR, str(error), error)
             return None
         now = self.engine.clock.now()
         if isinstance(error, NotFound):
@@ -284,12 +292,15 @@ class _Run:
                     Outcome.ERROR,
                     f"{error}: task not found for {grace:g} s (poll.not_found_grace); "
                     "check the task ID and the project ID",
+                    error,
                 )
                 return None
         if isinstance(error, BadAnswer):
             task.bad_answers_in_a_row += 1
             if task.bad_answers_in_a_row >= MAX_BAD_ANSWERS:
-                self.end(task, Outcome.ERROR, f"{MAX_BAD_ANSWERS} unreadable answers: {error}")
+                self.end(
+                    task, Outcome.ERROR, f"{MAX_BAD_ANSWERS} unreadable answers: {error}", error
+                )
                 return None
         else:
             task.bad_answers_in_a_row = 0
@@ -300,6 +311,7 @@ class _Run:
         timeout = self.engine.settings.timeout
         if task.last_error is not None and task.faults_in_a_row:
             why = f"deadline of {timeout:g} s reached; last error: {task.last_error}"
+            self.end(task, Outcome.TIMEOUT, why, task.last_error)
         else:
             why = f"deadline of {timeout:g} s reached while {task.status or 'no status yet'}"
-        self.end(task, Outcome.TIMEOUT, why)
+            self.end(task, Outcome.TIMEOUT, why)

@@ -29,8 +29,13 @@ class TaskResult:
     polls: int  # requests made for this task
     elapsed_s: float  # seconds from the start of the wait to the end of this task
     error: str | None  # why it did not succeed, when there is more to say than the status
+    # The cloud's error code and request ID behind ``error``, for reports; not in the JSON line.
+    error_code: str | None = None
+    request_id: str | None = None
 
     def to_dict(self) -> dict[str, object]:
+        """The contract's JSON line fields."""
         data = asdict(self)
         data["outcome"] = self.outcome.value
+        del data["error_code"], data["request_id"]
         return data
