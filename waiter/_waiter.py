@@ -12,7 +12,7 @@ import aiohttp
 import structlog
 
 from ._auth import auth_from_settings
-from ._clock import Clock, LoopClock
+from ._clock import Clock, default_clock
 from ._engine import Engine
 from ._errors import ConfigError, WaiterError
 from ._http import check_endpoint_scheme, make_session, ssl_context
@@ -51,7 +51,7 @@ class Waiter:
         check_endpoint_scheme(self._endpoint, settings)
         self._auth = auth_from_settings(settings)
         self._tls = ssl_context(settings)
-        self._clock = clock or LoopClock()
+        self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._log = logger or structlog.get_logger("waiter")
         self._session: aiohttp.ClientSession | None = None
