@@ -4,6 +4,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import structlog
@@ -38,8 +39,8 @@ PROJECT = "0123456789abcdef0123456789abcdef"
 class ThreadedKps:
     """The simulated KPS on its own thread and loop (real time), for subprocess tests."""
 
-    def __init__(self) -> None:
-        self.kps = FakeKps(project_id=PROJECT, token=TOKEN)
+    def __init__(self, **options: Any) -> None:
+        self.kps = FakeKps(project_id=PROJECT, token=TOKEN, **options)
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -72,6 +73,7 @@ class ThreadedKps:
         assert self._stop is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+        self._loop.close()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_every_huawei_error_shape_keeps_code_and_message(body):
     assert isinstance(error, RequestRejected)
     assert (error.code, error.message, error.http_status) == ("KPS.0002", "bad thing", 400)
     assert error.request_id == "req-1"  # the header wins over the body
-    assert str(error) == "KPS.0002: bad thing (request ID req-1)"
+    assert str(error) == "KPS.0002: bad thing (HTTP 400, request ID req-1)"
 
 
 def test_the_gateway_request_id_is_used_when_the_header_is_missing():

@@ -11,6 +11,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from importlib.metadata import version
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -126,7 +127,9 @@ def main(
     """Run the command line; return the exit code."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = _build_parser().parse_args(argv)
+        # argparse writes --help, --version and its errors to sys.stdout/sys.stderr.
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            args = _build_parser().parse_args(argv)
     except SystemExit as leaving:  # --help, --version and usage errors
         return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
     try:

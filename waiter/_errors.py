@@ -61,12 +61,12 @@ class ApiError(WaiterError):
         self.retry_after = retry_after
 
     def __str__(self) -> str:
+        # Code first, as Huawei's consoles show it; then what support needs to trace the call.
         text = f"{self.code}: {self.message}" if self.code else self.message
-        if self.http_status is not None and not self.code:
-            text = f"HTTP {self.http_status}: {text}"
+        trace = [f"HTTP {self.http_status}"] if self.http_status is not None else []
         if self.request_id:
-            text += f" (request ID {self.request_id})"
-        return text
+            trace.append(f"request ID {self.request_id}")
+        return f"{text} ({', '.join(trace)})" if trace else text
 
 
 class AuthError(ApiError):

@@ -63,7 +63,9 @@ class FakeKps:
     """The simulated KPS. ``token`` set: requests must carry it in ``X-Auth-Token``.
 
     ``clock`` defaults to the event loop's time, so the server and the client agree on time
-    even when the tests' loop fast-forwards through waits.
+    even when the tests' loop fast-forwards through waits. ``timelines_from_first_poll``
+    starts each task's timeline at its first request instead of when serving starts, which
+    makes timelines hold however long a client process takes to start.
     """
 
     def __init__(
@@ -72,9 +74,11 @@ class FakeKps:
         project_id: str = "demo-project",
         token: str | None = None,
         clock: Callable[[], float] | None = None,
+        timelines_from_first_poll: bool = False,
     ) -> None:
         self.project_id = project_id
         self.token = token
+        self._from_first_poll = timelines_from_first_poll
         self._clock = clock or (lambda: asyncio.get_running_loop().time())
         self._tasks: dict[str, _ScriptedTask] = {}
         self._serving_since: float | None = None
@@ -135,6 +139,8 @@ class FakeKps:
         task = self._tasks.get(task_id)
         if task is None:
             return self._not_found(task_id)
+        if task.requests == 0 and self._from_first_poll:
+            task.zero = now
         task.requests += 1
         scripted = task.replies.get(task.requests)
         if scripted is not None:
