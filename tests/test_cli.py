@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from conftest import PROJECT, TOKEN, ThreadedKps
@@ -670,3 +671,57 @@ def test_main_with_a_wrong_token_names_http_401(server: ThreadedKps):
     assert code == 4
     [result] = [json.loads(line) for line in stdout.splitlines()]
     assert "401" in result["error"]
+
+
+# --- pipeline reports and progress -----------------------------------------------------------
+
+
+def test_junit_and_markdown_reports_describe_every_task(server: ThreadedKps, tmp_path: Path):
+    server.add_task("ok", [(0, DONE)])
+    server.add_task("bad", [(0, FAILED)])
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+
+    code, _, _ = run_main(
+        kps_args(server, "ok", "bad", "--junit-xml", str(junit), "--summary-file", str(summary)),
+        IN_PROCESS_ENV,
+    )
+
+    assert code == 1
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    text = summary.read_text()
+    assert text.startswith("earlier step\n")  # appended, as $GITHUB_STEP_SUMMARY needs
+    assert "| ok | success |" in text
+    assert "| bad | failure |" in text
+
+
+def test_a_report_folder_that_does_not_exist_is_bad_usage_before_polling(
+    server: ThreadedKps, tmp_path: Path
+):
+    server.add_task("ok", [(0, DONE)])
+    missing = tmp_path / "no-such-folder" / "junit.xml"
+
+    code, stdout, stderr = run_main(
+        kps_args(server, "ok", "--junit-xml", str(missing)), IN_PROCESS_ENV
+    )
+
+    assert code == 2
+    assert stdout == ""
+    assert "--junit-xml" in stderr
+    assert str(missing.parent) in stderr
+    assert server.kps.requests == []
+
+
+def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
+    server: ThreadedKps,
+):
+    server.add_task("slow", [(0, RUNNING), (0.6, DONE)])
+
+    code, _, stderr = run_main(kps_args(server, "slow", "--progress-every", "0.2"), IN_PROCESS_ENV)
+
+    assert code == 0
+    ticks = [e for e in map(json.loads, stderr.splitlines()) if e["event"] == "progress"]
+    assert len(ticks) >= 2
+    assert ticks[0]["pending"] == 1

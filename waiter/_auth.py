@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
 from typing import Protocol
+
+import structlog
 
 from ._errors import ConfigError
 from ._settings import Settings, is_header_safe
@@ -53,6 +57,7 @@ def _read_token_file(settings: Settings) -> str:
     path = settings.token_file
     assert path is not None
     try:
+        _warn_if_others_can_read(path)
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
@@ -71,3 +76,19 @@ def _read_token_file(settings: Settings) -> str:
             setting="token_file",
         )
     return token
+
+
+_warned: set[Path] = set()
+
+
+def _warn_if_others_can_read(path: Path) -> None:
+    """Warn, as ssh does for keys, when group or others may read the token file."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077 and path not in _warned:
+        _warned.add(path)  # once per file: the settings may be checked more than once
+        structlog.get_logger("waiter").warning(
+            "token_file_readable_by_others",
+            path=str(path),
+            mode=f"{mode:04o}",
+            fix=f"chmod 600 {path}",
+        )

@@ -5,7 +5,6 @@ Only this module and the API clients import aiohttp, so ``--help`` and usage err
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import ssl
@@ -16,53 +15,19 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._api_errors import error_from_answer
-from ._errors import BadAnswer, ConfigError, TransientError
+from ._errors import BadAnswer, TransientError
 from ._settings import Settings
 
 __all__ = [
     "MAX_ANSWER_BYTES",
-    "check_endpoint_scheme",
     "get_json",
     "make_session",
     "proxy_for",
-    "ssl_context",
 ]
 
 # A task status is a few hundred bytes; anything near this size is not an answer we want.
 MAX_ANSWER_BYTES = 1024 * 1024
 _USER_AGENT = f"task-waiter/{version('task-waiter')}"
-
-
-def check_endpoint_scheme(endpoint: str, settings: Settings) -> None:
-    """Refuse plain http off loopback: the token would cross the network in clear text."""
-    parts = urlsplit(endpoint)
-    if parts.scheme == "https" or settings.allow_insecure_http:
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ConfigError(
-            f"endpoint {endpoint} is plain http and not on this machine: use https, "
-            "or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
-            setting="endpoint",
-        )
-
-
-def ssl_context(settings: Settings) -> ssl.SSLContext:
-    """Verification always on; a private CA bundle only adds trust, never removes checks."""
-    if settings.ca_bundle is None:
-        return ssl.create_default_context()
-    try:
-        return ssl.create_default_context(cafile=str(settings.ca_bundle))
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(
-            f"tls.ca_bundle {settings.ca_bundle} cannot be loaded ({error}); "
-            "fix --ca-bundle or SSL_CERT_FILE",
-            setting="ca_bundle",
-        ) from None
 
 
 def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:

@@ -7,30 +7,14 @@ from urllib.parse import quote
 import aiohttp
 
 from ._auth import Auth
-from ._errors import BadAnswer, ConfigError
+from ._errors import BadAnswer
 from ._http import get_json, proxy_for
-from ._settings import Settings
 from ._task_api import TaskStatus
 
-__all__ = ["KpsClient", "kps_endpoint"]
+__all__ = ["KpsClient"]
 
-DEFAULT_ENDPOINT = "https://kms.{region}.myhuaweicloud.com"
 # KPS answers "no such task" with 400 KPS.0001 as well as with 404.
 _NOT_FOUND_CODES = frozenset({"KPS.0001"})
-
-
-def kps_endpoint(settings: Settings) -> str:
-    """``--endpoint`` (which may contain ``{region}``), else the region's KPS endpoint."""
-    template = settings.endpoint or DEFAULT_ENDPOINT
-    if "{region}" in template:
-        if not settings.region:
-            raise ConfigError(
-                "no region: set it with --region, WAITER_REGION (or HW_REGION_NAME, "
-                "OS_REGION_NAME) or kps.region, or give the whole endpoint with --endpoint",
-                setting="region",
-            )
-        template = template.replace("{region}", settings.region)
-    return template.rstrip("/")
 
 
 class KpsClient:

@@ -56,6 +56,10 @@ class Settings:
     failure: tuple[str, ...] = ("FAILED_*",)
     pending: tuple[str, ...] = ("READY_*", "RUNNING_*")
     output: OutputFormat = "auto"
+    progress: bool = True
+    progress_every: float = 30.0
+    junit_xml: Path | None = None
+    summary_file: Path | None = None
     log_format: LogFormat = "auto"
     log_level: LogLevel = "info"
     # Credentials given in code. Kept out of repr() so they cannot leak into logs or tracebacks.
@@ -222,6 +226,8 @@ class Spec:
     env: tuple[str, ...] = ()
     check: Callable[[Any], str | None] | None = None
     secret: bool = False
+    # For a true/false setting: the value its flag sets (--no-progress sets False).
+    flag_sets: bool = True
 
     @property
     def label(self) -> str:
@@ -282,6 +288,16 @@ SPECS: tuple[Spec, ...] = (
           flag="--pending"),
     Spec("output", "output.format", choice("auto", "json", "text"),
           "result format; auto = json when stdout is not a terminal", flag="--output"),
+    Spec("progress", "output.progress", parse_bool,
+          "live progress line on stderr when it is a terminal", flag="--no-progress",
+          flag_sets=False),
+    Spec("progress_every", "output.progress_every", parse_seconds,
+          "seconds between progress events when stderr is not a terminal",
+          flag="--progress-every", check=_more_than_zero),
+    Spec("junit_xml", "output.junit_xml", parse_path, "write a JUnit XML report here",
+          flag="--junit-xml"),
+    Spec("summary_file", "output.summary_file", parse_path,
+          "append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)", flag="--summary-file"),
     Spec("log_format", "log.format", choice("auto", "json", "console"),
           "log format; auto = json when stderr is not a terminal",
           flag="--log-format", env=("WAITER_LOG_FORMAT",)),

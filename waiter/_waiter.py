@@ -11,14 +11,14 @@ from typing import Self
 import aiohttp
 import structlog
 
-from ._auth import auth_from_settings
 from ._clock import Clock, default_clock
 from ._engine import Engine
-from ._errors import ConfigError, WaiterError
-from ._http import check_endpoint_scheme, make_session, ssl_context
-from ._kps import KpsClient, kps_endpoint
+from ._errors import WaiterError
+from ._http import make_session
+from ._kps import KpsClient
+from ._preflight import check_ready
 from ._result import Outcome, TaskResult
-from ._settings import SPECS_BY_NAME, Settings
+from ._settings import Settings
 from ._task_ids import check_task_ids
 
 __all__ = ["Waiter", "wait_for"]
@@ -43,14 +43,8 @@ class Waiter:
         rng: random.Random | None = None,
         logger: structlog.typing.FilteringBoundLogger | None = None,
     ) -> None:
-        if not settings.project_id:
-            how = SPECS_BY_NAME["project_id"].how_to_set()
-            raise ConfigError(f"no project ID: {how}", setting="project_id")
         self.settings = settings
-        self._endpoint = kps_endpoint(settings)
-        check_endpoint_scheme(self._endpoint, settings)
-        self._auth = auth_from_settings(settings)
-        self._tls = ssl_context(settings)
+        self._ready = check_ready(settings)
         self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._log = logger or structlog.get_logger("waiter")
@@ -58,12 +52,10 @@ class Waiter:
         self._engine: Engine | None = None
 
     async def __aenter__(self) -> Self:
-        self._session = make_session(self.settings, self._tls)
+        ready = self._ready
+        self._session = make_session(self.settings, ready.tls)
         api = KpsClient(
-            self._session,
-            endpoint=self._endpoint,
-            project_id=self.settings.project_id or "",
-            auth=self._auth,
+            self._session, endpoint=ready.endpoint, project_id=ready.project_id, auth=ready.auth
         )
         self._engine = Engine(
             api, self.settings, clock=self._clock, rng=self._rng, logger=self._log
