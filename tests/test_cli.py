@@ -725,3 +725,20 @@ def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
     ticks = [e for e in map(json.loads, stderr.splitlines()) if e["event"] == "progress"]
     assert len(ticks) >= 2
     assert ticks[0]["pending"] == 1
+
+
+def test_a_token_file_others_can_read_gets_a_warning(server: ThreadedKps, tmp_path: Path):
+    server.add_task("ok", [(0, DONE)])
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o644)
+
+    code, stdout, stderr = run_main(
+        kps_args(server, "ok", "--token-file", str(token_file)), {"HOME": "/nonexistent"}
+    )
+
+    assert code == 0
+    [warning] = [e for e in map(json.loads, stderr.splitlines()) if e["level"] == "warning"]
+    assert warning["event"] == "token_file_readable_by_others"
+    assert warning["fix"] == f"chmod 600 {token_file}"
+    assert TOKEN not in stdout + stderr
