@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import pytest
@@ -23,19 +22,24 @@ class _Extremes(random.Random):
         return b if self.high else a
 
 
+def _waits(schedule: Schedule, count: int) -> list[float]:
+    return [schedule.wait(polls) for polls in range(1, count + 1)]
+
+
 def test_upper_bounds_double_from_min_to_max():
-    waits = Schedule(2, 20, _Extremes(high=True)).waits()
-    assert list(itertools.islice(waits, 7)) == [2, 4, 8, 16, 20, 20, 20]
+    assert _waits(Schedule(2, 20, _Extremes(high=True)), 7) == [2, 4, 8, 16, 20, 20, 20]
+
+
+def test_the_bounds_come_from_backoffs_generator():
+    assert Schedule(2, 20, random.Random(0)).caps == [2, 4, 8, 16, 20]
 
 
 def test_lower_bound_is_always_min_interval():
-    waits = Schedule(2, 20, _Extremes(high=False)).waits()
-    assert list(itertools.islice(waits, 5)) == [2, 2, 2, 2, 2]
+    assert _waits(Schedule(2, 20, _Extremes(high=False)), 5) == [2, 2, 2, 2, 2]
 
 
 def test_equal_min_and_max_give_a_constant_wait():
-    waits = Schedule(5, 5, random.Random(1)).waits()
-    assert list(itertools.islice(waits, 4)) == [5, 5, 5, 5]
+    assert _waits(Schedule(5, 5, random.Random(1)), 4) == [5, 5, 5, 5]
 
 
 @given(
@@ -45,8 +49,8 @@ def test_equal_min_and_max_give_a_constant_wait():
 )
 def test_every_wait_lies_within_the_contract_bounds(min_interval, spread, seed):
     max_interval = min_interval * spread
-    waits = Schedule(min_interval, max_interval, random.Random(seed)).waits()
-    for n, wait in enumerate(itertools.islice(waits, 30), start=1):
+    waits = _waits(Schedule(min_interval, max_interval, random.Random(seed)), 30)
+    for n, wait in enumerate(waits, start=1):
         upper = min(max_interval, min_interval * 2 ** (n - 1))
         assert min_interval <= wait <= upper * (1 + 1e-9)
 
