@@ -78,7 +78,7 @@ class Engine:
         self.schedule = Schedule(settings.min_interval, settings.max_interval, rng)
         self.classifier = StatusClassifier(settings.success, settings.failure, settings.pending)
         self.limiter = RequestLimiter(
-            max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock
+            max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock, logger=logger
         )
         self._runs: set[_Run] = set()
 
@@ -288,12 +288,15 @@ class _Run:
                     if task.result is not None:
                         return None  # ended (fail_fast, 401, signal) while waiting for a slot
                     task.polls += 1
+                    sent_at = engine.clock.now()
                     answer = await engine.api.fetch(task.task_id)
         except TimeoutError:
             # Cut by the deadline, not by the per-request time-out (the client maps that).
             self._time_out(task)
             return None
         except ApiError as error:
+            if error.http_status == 429:
+                engine.limiter.throttled(sent_at)
             return self._on_error(task, error)
         self._on_status(task, answer)
         return None

@@ -1,0 +1,92 @@
+"""The request limiter: the rate holds, 429 halves it, quiet spells bring it back."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import structlog
+from helpers import fake_kps, wait_on
+from virtual_time import run_virtual
+
+from waiter._clock import LoopClock
+from waiter._fake import Reply
+from waiter._limits import RequestLimiter
+
+RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
+
+
+def _starts(limiter: RequestLimiter, count: int) -> list[float]:
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        starts: list[float] = []
+
+        async def one() -> None:
+            async with limiter.slot():
+                starts.append(loop.time())
+
+        await asyncio.gather(*(one() for _ in range(count)))
+        return starts
+
+    return run_virtual(scenario())
+
+
+def test_starts_are_spaced_by_the_rate_in_arrival_order():
+    starts = _starts(RequestLimiter(max_in_flight=100, rate=4, clock=LoopClock()), 9)
+
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(abs(gap - 0.25) < 0.01 for gap in gaps)
+
+
+def test_a_429_halves_the_rate_once_per_burst_and_logs_it():
+    async def scenario() -> float:
+        limiter = RequestLimiter(max_in_flight=10, rate=20, clock=LoopClock())
+        sent_at = asyncio.get_running_loop().time()
+        limiter.throttled(sent_at)
+        await asyncio.sleep(2)
+        limiter.throttled(sent_at)  # sent before the rate changed: no news
+        return limiter.rate
+
+    with structlog.testing.capture_logs() as events:
+        rate = run_virtual(scenario())
+
+    assert rate == 10
+    [change] = [e for e in events if e["event"] == "rate_changed"]
+    assert (change["rate"], change["previous"], change["configured"]) == (10, 20, 20)
+
+
+def test_the_rate_recovers_additively_after_quiet_spells_never_above_the_configured():
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        limiter = RequestLimiter(max_in_flight=10, rate=20, clock=LoopClock())
+        limiter.throttled(loop.time())
+        await asyncio.sleep(2)
+        limiter.throttled(loop.time())  # 10 -> 5
+        seen = [limiter.rate]
+        for _ in range(20):
+            await asyncio.sleep(5)
+            async with limiter.slot():
+                seen.append(limiter.rate)
+        return seen
+
+    seen = run_virtual(scenario())
+
+    assert seen[:4] == [5, 7, 9, 11]  # +10 % of the configured 20 per quiet spell
+    assert max(seen) == 20
+    assert seen[-1] == 20
+
+
+def test_a_burst_of_429s_halves_the_run_rate_once_then_it_recovers():
+    kps = fake_kps()
+    for n in range(30):
+        burst = {1: Reply(429, "APIGW.0308", "throttled")} if n < 5 else {}
+        kps.add_task(f"t{n}", [(0, RUNNING), (60, DONE)], replies=burst)
+
+    with structlog.testing.capture_logs() as events:
+        results = run_virtual(wait_on(kps, [f"t{n}" for n in range(30)], rate=10))
+
+    assert all(r.outcome.value == "success" for r in results)
+    rates = [e["rate"] for e in events if e["event"] == "rate_changed"]
+    assert rates[0] == 5
+    assert rates.count(5) == 1  # the burst counted once
+    assert rates[-1] == 10  # back to the configured rate, never above it
