@@ -122,7 +122,8 @@ class FakeKps:
                 task.zero = self._serving_since
         try:
             bound_port = runner.addresses[0][1]
-            yield f"http://{host}:{bound_port}"
+            shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address needs brackets
+            yield f"http://{shown_host}:{bound_port}"
         finally:
             await runner.cleanup()
 
