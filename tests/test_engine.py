@@ -214,7 +214,7 @@ def test_in_flight_requests_are_bounded():
             in_flight -= 1
 
     kps._get_task = counting  # type: ignore[method-assign]
-    results = run_virtual(wait_on(kps, [f"t{n}" for n in range(40)], max_in_flight=4))
+    results = run_virtual(wait_on(kps, [f"t{n}" for n in range(40)], max_in_flight=4, bulk="off"))
 
     assert {r.outcome for r in results} == {Outcome.SUCCESS}
     assert 1 < peak <= 4
@@ -225,7 +225,7 @@ def test_the_rate_is_never_exceeded():
     for n in range(30):
         kps.add_task(f"t{n}", [(0, RUNNING), (5, DONE)])
 
-    run_virtual(wait_on(kps, [f"t{n}" for n in range(30)], rate=5))
+    run_virtual(wait_on(kps, [f"t{n}" for n in range(30)], rate=5, bulk="off"))
 
     times = sorted(r.at for r in kps.requests)
     for i, start in enumerate(times):

@@ -253,7 +253,8 @@ def test_an_unexpected_exception_ends_only_that_task_naming_the_type():
     assert results["good"].outcome is results["also-good"].outcome is Outcome.SUCCESS
 
 
-def test_soak_a_thousand_tasks_with_a_fifth_of_answers_faulty():
+@pytest.mark.parametrize("bulk", ["off", "on"])
+def test_soak_a_thousand_tasks_with_a_fifth_of_answers_faulty(bulk):
     rng = random.Random(2026)
     # No 429 here: it slows the whole run on purpose (test_limits), which a soak of random
     # faults would turn into timeouts.
@@ -291,6 +292,7 @@ def test_soak_a_thousand_tasks_with_a_fifth_of_answers_faulty():
             request_timeout=3,
             max_in_flight=64,
             rate=2000,
+            bulk=bulk,
         )
     )
 

@@ -83,7 +83,7 @@ def test_a_burst_of_429s_halves_the_run_rate_once_then_it_recovers():
         kps.add_task(f"t{n}", [(0, RUNNING), (60, DONE)], replies=burst)
 
     with structlog.testing.capture_logs() as events:
-        results = run_virtual(wait_on(kps, [f"t{n}" for n in range(30)], rate=10))
+        results = run_virtual(wait_on(kps, [f"t{n}" for n in range(30)], rate=10, bulk="off"))
 
     assert all(r.outcome.value == "success" for r in results)
     rates = [e["rate"] for e in events if e["event"] == "rate_changed"]

@@ -8,6 +8,11 @@ thus costs 100,000 records of a few hundred bytes, plus a fixed handful of corou
 of 100,000 sleeping coroutines with their frames and timers (measured: about 330 MB and
 deadlines overshot by the CPU work of waking them all).
 
+With bulk status (KPS), pending tasks wait in a set instead, and one bulk round a schedule step
+reads the running-tasks and failed-tasks listings, a few pages for thousands of tasks: a task
+found running stays pending, one found failed ends, and one in neither gets one GET of its own
+to learn how it ended.
+
 Every way a task can end goes through :meth:`_Run.end`, which ignores a second ending, so a
 task is reported exactly once whatever races happen (a poll answering while fail_fast, a 401,
 a signal or the deadline ends the run).
@@ -32,7 +37,7 @@ from ._result import Outcome, TaskResult
 from ._schedule import Schedule, clamp_to_deadline
 from ._settings import Settings
 from ._status import StatusClassifier, Verdict
-from ._task_api import TaskApi, TaskStatus
+from ._task_api import BulkTaskApi, Listing, TaskApi, TaskStatus
 
 __all__ = ["Engine"]
 
@@ -41,6 +46,11 @@ __all__ = ["Engine"]
 MAX_BAD_ANSWERS = 5
 # How long the last poll, made at the deadline, may take before it is cut.
 LAST_POLL_GRACE = 0.5
+# With poll.bulk = "auto", listings replace single polls from this many pending tasks: below
+# it, a few single GETs cost less than the listing pages.
+BULK_FROM = 20
+# Stands in the due-time heap and the ready queue for "time for the next bulk round".
+_ROUND = None
 
 
 @dataclass(slots=True, eq=False)
@@ -114,17 +124,28 @@ class _Run:
         self.unfinished = len(self.tasks)
         self.ended: asyncio.Queue[TaskResult] = asyncio.Queue()
         # (due time, tie-breaker, task): the tie-breaker keeps equal times in arrival order.
-        self._due: list[tuple[float, int, _Task]] = []
+        self._due: list[tuple[float, int, _Task | None]] = []
         self._order = itertools.count()
-        self._ready: asyncio.Queue[_Task] = asyncio.Queue()
+        self._ready: asyncio.Queue[_Task | None] = asyncio.Queue()
         self._earlier_due = asyncio.Event()
         self._helpers: list[asyncio.Task[None]] = []
+        api = engine.api
+        self._bulk_api = (
+            api if isinstance(api, BulkTaskApi) and engine.settings.bulk != "off" else None
+        )
+        self._waiting_for_round: dict[_Task, None] = {}  # insertion-ordered set
+        self._rounds = 0
+        self._last_round = False
 
     async def results(self) -> AsyncGenerator[TaskResult, None]:
         engine = self.engine
         engine.log.info("run_started", tasks=len(self.tasks), timeout_s=engine.settings.timeout)
-        for task in self.tasks:
-            self._ready.put_nowait(task)  # the first poll goes out at once
+        if self._bulk_active():
+            self._waiting_for_round = dict.fromkeys(self.tasks)
+            self._ready.put_nowait(_ROUND)  # the first round goes out at once
+        else:
+            for task in self.tasks:
+                self._ready.put_nowait(task)  # the first poll goes out at once
         workers = min(engine.settings.max_in_flight, len(self.tasks))
         self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
         self._helpers += [
@@ -156,6 +177,8 @@ class _Run:
         outcome: Outcome,
         error: str | None = None,
         cause: ApiError | None = None,
+        *,
+        error_code: str | None = None,
     ) -> None:
         """The only way a task ends; a second ending of the same task is ignored."""
         if task.result is not None:
@@ -168,7 +191,7 @@ class _Run:
             polls=task.polls,
             elapsed_s=round(self.engine.clock.now() - self.started, 3),
             error=error,
-            error_code=cause.code if cause else None,
+            error_code=cause.code if cause else error_code,
             request_id=cause.request_id if cause else None,
         )
         self.unfinished -= 1
@@ -190,7 +213,7 @@ class _Run:
 
     # --- scheduling ---------------------------------------------------------------------------
 
-    def _due_at(self, task: _Task, when: float) -> None:
+    def _due_at(self, task: _Task | None, when: float) -> None:
         if not self._due or when < self._due[0][0]:
             self._earlier_due.set()  # the dispatcher sleeps until the old first entry
         heapq.heappush(self._due, (when, next(self._order), task))
@@ -207,7 +230,7 @@ class _Run:
             now = clock.now()
             while self._due and self._due[0][0] <= now:
                 task = heapq.heappop(self._due)[2]
-                if task.result is None:
+                if task is _ROUND or task.result is None:
                     self._ready.put_nowait(task)
             self._earlier_due.clear()
             if self._due:
@@ -228,6 +251,9 @@ class _Run:
     async def _work(self) -> None:
         while True:
             task = await self._ready.get()
+            if task is _ROUND:
+                await self._bulk_round()
+                continue
             if task.result is not None:
                 continue
             try:
@@ -236,6 +262,124 @@ class _Run:
                 # A bug in handling one task must not take the others down, nor show a traceback.
                 self.engine.log.debug("task_crashed", task_id=task.task_id, exc_info=True)
                 self.end(task, Outcome.ERROR, f"internal error: {type(error).__name__}: {error}")
+
+    # --- bulk rounds ---------------------------------------------------------------------------
+
+    def _bulk_active(self) -> bool:
+        if self._bulk_api is None:
+            return False
+        return self.engine.settings.bulk == "on" or self.unfinished >= BULK_FROM
+
+    async def _bulk_round(self) -> None:
+        """Read the listings once, settle what they tell, and schedule the next round."""
+        engine = self.engine
+        if not self._bulk_active():
+            self._leave_bulk()
+            return
+        if not self._waiting_for_round:
+            # Every pending task is out for a GET of its own: no listing needed this time.
+            self._schedule_round(None)
+            return
+        cut_at = self.deadline + LAST_POLL_GRACE
+        fault: ApiError | None = None
+        try:
+            async with asyncio.timeout(max(cut_at - engine.clock.now(), 0.0)):
+                running = await self._read_listing("running")
+                failed = await self._read_listing("failed")
+        except TimeoutError:
+            for task in self._waiting_for_round:
+                self._time_out(task)
+            return
+        except ApiError as error:
+            fault = self._on_round_error(error)
+            if fault is None:
+                return
+        else:
+            self._settle_round(running, failed)
+        self._schedule_round(fault)
+
+    async def _read_listing(self, listing: Listing) -> dict[str, TaskStatus]:
+        assert self._bulk_api is not None
+        found: dict[str, TaskStatus] = {}
+        offset = 0
+        while True:
+            async with self.engine.limiter.slot():
+                page = await self._bulk_api.fetch_page(listing, offset)
+            found.update(page.tasks)
+            offset += len(page.tasks)
+            if not page.tasks or offset >= page.total:
+                return found
+
+    def _settle_round(self, running: dict[str, TaskStatus], failed: dict[str, TaskStatus]) -> None:
+        waiting, self._waiting_for_round = self._waiting_for_round, {}
+        for task in waiting:
+            if task.result is not None:
+                continue
+            task.polls += 1
+            if task.task_id in failed:
+                entry = failed[task.task_id]
+                self._note_status(task, entry)
+                code, message = entry.error_code, entry.error_message
+                why = f"{code}: {message}" if code else message or f"ended in {entry.status}"
+                self._fail(task, why, code)
+            elif task.task_id in running:
+                self._note_status(task, running[task.task_id])
+                self._waiting_for_round[task] = None
+            else:
+                # Neither running nor failed: it succeeded, or is not listed yet. Ask it.
+                self._ready.put_nowait(task)
+
+    def _on_round_error(self, error: ApiError) -> ApiError | None:
+        """A listing failed: retry the round, stop everything (401), or fall back to GETs."""
+        if isinstance(error, AuthError):
+            self.end_all(Outcome.ERROR, str(error))
+            return None
+        if error.retryable:
+            return error
+        # Say, 403 for want of kps:domainKeypairs:getfailtask: single GETs may still work.
+        self.engine.log.warning("bulk_status_off", error=str(error))
+        self._bulk_api = None
+        self._leave_bulk()
+        return None
+
+    def _schedule_round(self, fault: ApiError | None) -> None:
+        engine = self.engine
+        now = engine.clock.now()
+        if self._last_round or now >= self.deadline:
+            for task in self._waiting_for_round:
+                self._time_out(task)
+            return
+        self._rounds += 1
+        wait = clamp_to_deadline(
+            engine.schedule.wait(self._rounds),
+            retry_after=fault.retry_after if fault else None,
+            now=now,
+            deadline=self.deadline,
+        )
+        self._last_round = wait.last
+        if fault is not None:
+            engine.log.info(
+                "retry_scheduled",
+                listing="bulk round",
+                http_status=fault.http_status,
+                error_code=fault.code,
+                request_id=fault.request_id,
+                error=fault.message,
+                wait_s=round(wait.seconds, 3),
+            )
+        else:
+            engine.log.debug(
+                "round_scheduled", pending=len(self._waiting_for_round), wait_s=wait.seconds
+            )
+        self._due_at(_ROUND, now + wait.seconds)
+
+    def _leave_bulk(self) -> None:
+        """Back to single polls, due at once, for the tasks that waited for a round."""
+        now = self.engine.clock.now()
+        waiting, self._waiting_for_round = self._waiting_for_round, {}
+        for task in waiting:
+            if task.result is None:
+                self._due_at(task, now)
 
     # --- one poll -----------------------------------------------------------------------------
 
@@ -248,6 +392,9 @@ class _Run:
         now = engine.clock.now()
         if task.last_poll or now >= self.deadline:
             self._time_out(task)
+            return
+        if fault is None and self._bulk_active():
+            self._waiting_for_round[task] = None  # the next round will look at it
             return
         wait = clamp_to_deadline(
             engine.schedule.wait(task.polls),
@@ -301,14 +448,13 @@ class _Run:
         self._on_status(task, answer)
         return None
 
-    def _on_status(self, task: _Task, answer: TaskStatus) -> None:
-        engine = self.engine
+    def _note_status(self, task: _Task, answer: TaskStatus) -> None:
         task.faults_in_a_row = task.bad_answers_in_a_row = 0
         task.not_found_since = None
         if answer.server_id:
             task.server_id = answer.server_id
         if answer.status != task.status:
-            engine.log.info(
+            self.engine.log.info(
                 "status_changed",
                 task_id=task.task_id,
                 status=answer.status,
@@ -316,13 +462,20 @@ class _Run:
                 polls=task.polls,
             )
             task.status = answer.status
+
+    def _fail(self, task: _Task, error: str, error_code: str | None = None) -> None:
+        self.end(task, Outcome.FAILURE, error, error_code=error_code)
+        if self.engine.settings.fail_fast:
+            self.end_all(Outcome.CANCELLED, f"cancelled by fail_fast: {task.task_id} failed")
+
+    def _on_status(self, task: _Task, answer: TaskStatus) -> None:
+        engine = self.engine
+        self._note_status(task, answer)
         verdict = engine.classifier.classify(answer.status)
         if verdict is Verdict.SUCCESS:
             self.end(task, Outcome.SUCCESS)
         elif verdict is Verdict.FAILURE:
-            self.end(task, Outcome.FAILURE, f"the task ended in {answer.status}")
-            if engine.settings.fail_fast:
-                self.end_all(Outcome.CANCELLED, f"cancelled by fail_fast: {task.task_id} failed")
+            self._fail(task, f"the task ended in {answer.status}")
         elif verdict is Verdict.UNKNOWN:
             self.end(
                 task,

@@ -84,6 +84,10 @@ class FakeKps:
         self._serving_since: float | None = None
         self._request_ids = itertools.count(1)
         self.requests: list[SeenRequest] = []
+        # Requests for running-tasks and failed-tasks, with the listing's name as task_id.
+        self.listing_requests: list[SeenRequest] = []
+        # When set, every listing request gets this answer (say, a 403 for want of permission).
+        self.listing_reply: Reply | None = None
 
     def add_task(
         self,
@@ -105,6 +109,7 @@ class FakeKps:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v3/{project_id}/tasks/{task_id}", self._get_task)
+        app.router.add_get("/v3/{project_id}/{listing:running|failed}-tasks", self._list_tasks)
         app.router.add_route("*", "/{tail:.*}", self._no_such_api)
         return app
 
@@ -133,10 +138,9 @@ class FakeKps:
         task_id = request.match_info["task_id"]
         now = self._clock()
         self.requests.append(SeenRequest(task_id, now, dict(request.headers)))
-        if self.token is not None and request.headers.get("X-Auth-Token") != self.token:
-            return self._error(Reply(401, "APIGW.0301", "Incorrect IAM authentication information"))
-        if request.match_info["project_id"] != self.project_id:
-            return self._error(Reply(403, "KPS.0004", "the project ID does not match the token"))
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         task = self._tasks.get(task_id)
         if task is None:
             return self._not_found(task_id)
@@ -153,6 +157,51 @@ class FakeKps:
             return await self._reply(request, current)
         body = {"task_id": task_id, "task_status": current, "server_id": task.server_id}
         return web.json_response(body, headers=self._request_id())
+
+    async def _list_tasks(self, request: web.Request) -> web.StreamResponse:
+        """``running-tasks`` and ``failed-tasks``: tasks now RUNNING_* or FAILED_*, paged."""
+        listing = request.match_info["listing"]
+        now = self._clock()
+        self.listing_requests.append(SeenRequest(listing, now, dict(request.headers)))
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        if self.listing_reply is not None:
+            return await self._reply(request, self.listing_reply)
+        try:
+            limit = min(int(request.query.get("limit", "1000")), 1000)
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            return self._error(Reply(400, "KPS.0001", "limit and offset must be integers"))
+        prefix = "RUNNING_" if listing == "running" else "FAILED_"
+        matching = []
+        for task_id in sorted(self._tasks):
+            current = self._current_step(self._tasks[task_id], now)
+            if isinstance(current, str) and current.startswith(prefix):
+                matching.append(self._listed(task_id, current, failed=listing == "failed"))
+        body = {"total": len(matching), "tasks": matching[offset : offset + limit]}
+        return web.json_response(body, headers=self._request_id())
+
+    def _listed(self, task_id: str, status: str, *, failed: bool) -> dict[str, object]:
+        entry: dict[str, object] = {
+            "task_id": task_id,
+            "operate_type": status,
+            "task_time": "1523342130000",
+            "server_id": self._tasks[task_id].server_id,
+            "server_name": f"ecs-{task_id[:8]}",
+            "keypair_name": "demo-keypair",
+        }
+        if failed:
+            entry["task_error_code"] = "KPS.2003"
+            entry["task_error_msg"] = "simulated failure: the server is not running"
+        return entry
+
+    def _refused(self, request: web.Request) -> web.StreamResponse | None:
+        if self.token is not None and request.headers.get("X-Auth-Token") != self.token:
+            return self._error(Reply(401, "APIGW.0301", "Incorrect IAM authentication information"))
+        if request.match_info["project_id"] != self.project_id:
+            return self._error(Reply(403, "KPS.0004", "the project ID does not match the token"))
+        return None
 
     async def _no_such_api(self, request: web.Request) -> web.StreamResponse:
         request_id = self._request_id()

@@ -9,7 +9,7 @@ import aiohttp
 from ._auth import Auth
 from ._errors import BadAnswer
 from ._http import get_json, proxy_for
-from ._task_api import TaskStatus
+from ._task_api import Listing, Page, TaskStatus
 
 __all__ = ["KpsClient"]
 
@@ -18,13 +18,20 @@ _NOT_FOUND_CODES = frozenset({"KPS.0001"})
 
 
 class KpsClient:
-    """``GET /v3/{project_id}/tasks/{task_id}``, answering ``task_status`` and ``server_id``."""
+    """``GET /v3/{project_id}/tasks/{task_id}``, answering ``task_status`` and ``server_id``.
+
+    For bulk status it also reads ``/running-tasks`` and ``/failed-tasks``, paged with
+    ``limit`` (at most 1000) and ``offset``.
+    """
+
+    page_size = 1000
 
     def __init__(
         self, session: aiohttp.ClientSession, *, endpoint: str, project_id: str, auth: Auth
     ) -> None:
         self._session = session
-        self._base = f"{endpoint}/v3/{quote(project_id, safe='')}/tasks/"
+        self._project = f"{endpoint}/v3/{quote(project_id, safe='')}"
+        self._base = f"{self._project}/tasks/"
         self._auth = auth
         self._proxy = proxy_for(endpoint)
 
@@ -42,3 +49,33 @@ class KpsClient:
             raise BadAnswer(f"the answer has no task_status: {str(document)[:200]!r}")
         server_id = document.get("server_id")
         return TaskStatus(status, server_id if isinstance(server_id, str) else None)
+
+    async def fetch_page(self, listing: Listing, offset: int) -> Page:
+        url = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
+        document = await get_json(
+            self._session, url, self._auth.headers("GET", url), proxy=self._proxy
+        )
+        entries, total = document.get("tasks"), document.get("total")
+        if not isinstance(entries, list) or not isinstance(total, int):
+            raise BadAnswer(f"the {listing}-tasks answer has no tasks list or total")
+        tasks = {}
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("task_id"), str):
+                tasks[entry["task_id"]] = _listed(entry, listing)
+        return Page(tasks, total)
+
+
+def _listed(entry: dict[str, object], listing: Listing) -> TaskStatus:
+    """A listing entry as a status; ``operate_type`` carries the task's status there."""
+    status = entry.get("operate_type")
+    if not isinstance(status, str) or not status:
+        status = "RUNNING" if listing == "running" else "FAILED"
+    server_id, code, message = (
+        entry.get(k) for k in ("server_id", "task_error_code", "task_error_msg")
+    )
+    return TaskStatus(
+        status,
+        server_id if isinstance(server_id, str) else None,
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+    )

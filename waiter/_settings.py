@@ -50,6 +50,7 @@ class Settings:
     fail_fast: bool = False
     not_found_grace: float = 30.0
     request_timeout: float = 10.0
+    bulk: Literal["auto", "on", "off"] = "auto"
     ca_bundle: Path | None = None
     allow_insecure_http: bool = False
     success: tuple[str, ...] = ("SUCCESS_*",)
@@ -275,6 +276,9 @@ SPECS: tuple[Spec, ...] = (
           flag="--not-found-grace", check=_not_negative),
     Spec("request_timeout", "poll.request_timeout", parse_seconds,
           "per-request time-out, seconds", flag="--request-timeout", check=_more_than_zero),
+    Spec("bulk", "poll.bulk", choice("auto", "on", "off"),
+          "bulk status listing (KPS running-tasks/failed-tasks); auto = on from 20 pending tasks",
+          flag="--bulk"),
     Spec("ca_bundle", "tls.ca_bundle", parse_path, "private CA bundle (PEM); default system store",
           flag="--ca-bundle", env=("SSL_CERT_FILE",)),
     Spec("allow_insecure_http", "tls.allow_insecure_http", parse_bool,
