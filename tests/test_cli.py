@@ -742,3 +742,13 @@ def test_a_token_file_others_can_read_gets_a_warning(server: ThreadedKps, tmp_pa
     assert warning["event"] == "token_file_readable_by_others"
     assert warning["fix"] == f"chmod 600 {token_file}"
     assert TOKEN not in stdout + stderr
+
+
+def test_the_command_line_waits_on_ecs_jobs_with_api_ecs_job(server: ThreadedKps):
+    server.add_task("job-1", [(0, "RUNNING"), (0.1, "SUCCESS")])
+
+    code, stdout, _ = run_main(kps_args(server, "--api", "ecs-job", "job-1"), IN_PROCESS_ENV)
+
+    assert code == 0
+    [result] = [json.loads(line) for line in stdout.splitlines()]
+    assert (result["outcome"], result["status"]) == ("success", "SUCCESS")

@@ -864,7 +864,12 @@ def test_settings_load_raises_the_same_errors(tmp_path: Path, env: dict[str, str
 
 
 # Fields whose config key is not "<section>.<field name>" (the contract names them).
-RENAMED = {"output": "output.format", "log_format": "log.format", "log_level": "log.level"}
+RENAMED = {
+    "output": "output.format",
+    "log_format": "log.format",
+    "log_level": "log.level",
+    "api": "api.kind",
+}
 
 
 def test_every_settings_field_has_exactly_one_spec():

@@ -16,6 +16,7 @@ from waiter import Outcome, Settings, wait_for
 from waiter._clock import LoopClock
 from waiter._engine import Engine
 from waiter._fake import Reply
+from waiter._status import StatusClassifier
 from waiter._task_api import TaskStatus
 
 RUNNING, DONE, FAILED = "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
@@ -240,6 +241,7 @@ def test_an_unexpected_exception_ends_only_that_task_naming_the_type():
         engine = Engine(
             _BrokenForOne(),
             Settings(),
+            classifier=StatusClassifier(["SUCCESS_*"], ["FAILED_*"], ["RUNNING_*"]),
             clock=LoopClock(),
             rng=random.Random(0),
             logger=structlog.get_logger(),

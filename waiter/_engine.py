@@ -77,6 +77,7 @@ class Engine:
         api: TaskApi,
         settings: Settings,
         *,
+        classifier: StatusClassifier,
         clock: Clock,
         rng: random.Random,
         logger: structlog.typing.FilteringBoundLogger,
@@ -86,7 +87,7 @@ class Engine:
         self.clock = clock
         self.log = logger
         self.schedule = Schedule(settings.min_interval, settings.max_interval, rng)
-        self.classifier = StatusClassifier(settings.success, settings.failure, settings.pending)
+        self.classifier = classifier
         self.limiter = RequestLimiter(
             max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock, logger=logger
         )
@@ -319,9 +320,7 @@ class _Run:
             if task.task_id in failed:
                 entry = failed[task.task_id]
                 self._note_status(task, entry)
-                code, message = entry.error_code, entry.error_message
-                why = f"{code}: {message}" if code else message or f"ended in {entry.status}"
-                self._fail(task, why, code)
+                self._fail(task, _why_failed(entry), entry.error_code)
             elif task.task_id in running:
                 self._note_status(task, running[task.task_id])
                 self._waiting_for_round[task] = None
@@ -475,7 +474,7 @@ class _Run:
         if verdict is Verdict.SUCCESS:
             self.end(task, Outcome.SUCCESS)
         elif verdict is Verdict.FAILURE:
-            self._fail(task, f"the task ended in {answer.status}")
+            self._fail(task, _why_failed(answer), answer.error_code)
         elif verdict is Verdict.UNKNOWN:
             self.end(
                 task,
@@ -531,3 +530,11 @@ class _Run:
         else:
             why = f"deadline of {timeout:g} s reached while {task.status or 'no status yet'}"
             self.end(task, Outcome.TIMEOUT, why)
+
+
+def _why_failed(answer: TaskStatus) -> str:
+    """The API's own reason where it gives one (code and message), else the status."""
+    code, message = answer.error_code, answer.error_message
+    if message:
+        return f"{code}: {message}" if code else message
+    return f"the task ended in {answer.status}"

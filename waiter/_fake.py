@@ -109,6 +109,8 @@ class FakeKps:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v3/{project_id}/tasks/{task_id}", self._get_task)
+        # Huawei's job API (--api ecs-job), from the same timelines.
+        app.router.add_get("/v1/{project_id}/jobs/{task_id}", self._get_task)
         app.router.add_get("/v3/{project_id}/{listing:running|failed}-tasks", self._list_tasks)
         app.router.add_route("*", "/{tail:.*}", self._no_such_api)
         return app
@@ -155,8 +157,22 @@ class FakeKps:
             return self._not_found(task_id)
         if isinstance(current, Reply):
             return await self._reply(request, current)
+        if "/jobs/" in request.path:
+            return web.json_response(self._job(task_id, current, task), headers=self._request_id())
         body = {"task_id": task_id, "task_status": current, "server_id": task.server_id}
         return web.json_response(body, headers=self._request_id())
+
+    @staticmethod
+    def _job(task_id: str, status: str, task: _ScriptedTask) -> dict[str, object]:
+        failed = status == "FAIL"
+        return {
+            "job_id": task_id,
+            "job_type": "createServer",
+            "status": status,
+            "entities": {"server_id": task.server_id},
+            "error_code": "Ecs.0000" if failed else None,
+            "fail_reason": "simulated failure" if failed else None,
+        }
 
     async def _list_tasks(self, request: web.Request) -> web.StreamResponse:
         """``running-tasks`` and ``failed-tasks``: tasks now RUNNING_* or FAILED_*, paged."""

@@ -10,38 +10,80 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ._apis import API_KINDS, ApiKind
 from ._auth import Auth, auth_from_settings
 from ._errors import ConfigError
+from ._json_pointer import parse_pointer
 from ._settings import SPECS_BY_NAME, Settings
+from ._status import StatusClassifier
 
-__all__ = ["DEFAULT_KPS_ENDPOINT", "Ready", "check_ready", "endpoint_for"]
-
-DEFAULT_KPS_ENDPOINT = "https://kms.{region}.myhuaweicloud.com"
+__all__ = ["Ready", "check_ready", "endpoint_for"]
 
 
 @dataclass(frozen=True)
 class Ready:
     """What a Waiter needs, checked."""
 
-    endpoint: str
-    project_id: str
+    kind: ApiKind
+    endpoint: str  # for --api http: the URL template
+    project_id: str | None
     auth: Auth
     tls: ssl.SSLContext
+    classifier: StatusClassifier
+    status_field: str | None = None
 
 
 def check_ready(settings: Settings) -> Ready:
     """Everything needed to poll, or a ConfigError naming what is missing and how to set it."""
-    if not settings.project_id:
+    kind = API_KINDS[settings.api]
+    if kind.default_endpoint is None:
+        endpoint = _http_template(settings)
+    else:
+        endpoint = endpoint_for(settings, kind)
+    needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
+    if needs_project and not settings.project_id:
         how = SPECS_BY_NAME["project_id"].how_to_set()
         raise ConfigError(f"no project ID: {how}", setting="project_id")
-    endpoint = endpoint_for(settings)
-    _check_scheme(endpoint, settings)
-    return Ready(endpoint, settings.project_id, auth_from_settings(settings), _tls(settings))
+    _check_scheme(endpoint.split("{", 1)[0], settings)
+    return Ready(
+        kind,
+        endpoint,
+        settings.project_id,
+        auth_from_settings(settings),
+        _tls(settings),
+        _classifier(settings, kind),
+        settings.status_field,
+    )
 
 
-def endpoint_for(settings: Settings) -> str:
-    """``--endpoint`` (which may contain ``{region}``), else the region's KPS endpoint."""
-    template = settings.endpoint or DEFAULT_KPS_ENDPOINT
+def _http_template(settings: Settings) -> str:
+    if not settings.url_template or not settings.status_field:
+        raise ConfigError(
+            "--api http needs --url-template (with {task_id}) and --status-field (a JSON "
+            "pointer such as /status); or api.url_template and api.status_field",
+            setting="url_template",
+        )
+    parse_pointer(settings.status_field)
+    return settings.url_template
+
+
+def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
+    success = settings.success or kind.success
+    failure = settings.failure or kind.failure
+    pending = settings.pending or kind.pending
+    if success is None or failure is None or pending is None:
+        raise ConfigError(
+            f"--api {kind.name} has no statuses of its own: give --success, --failure and "
+            "--pending (status.success, status.failure, status.pending)",
+            setting="success",
+        )
+    return StatusClassifier(success, failure, pending)
+
+
+def endpoint_for(settings: Settings, kind: ApiKind | None = None) -> str:
+    """``--endpoint`` (which may contain ``{region}``), else the region's endpoint of the API."""
+    kind = kind or API_KINDS[settings.api]
+    template = settings.endpoint or kind.default_endpoint or ""
     if "{region}" in template:
         if not settings.region:
             raise ConfigError(

@@ -53,9 +53,13 @@ class Settings:
     bulk: Literal["auto", "on", "off"] = "auto"
     ca_bundle: Path | None = None
     allow_insecure_http: bool = False
-    success: tuple[str, ...] = ("SUCCESS_*",)
-    failure: tuple[str, ...] = ("FAILED_*",)
-    pending: tuple[str, ...] = ("READY_*", "RUNNING_*")
+    # None: the API's own statuses (kps: SUCCESS_* / FAILED_* / READY_*, RUNNING_*).
+    success: tuple[str, ...] | None = None
+    failure: tuple[str, ...] | None = None
+    pending: tuple[str, ...] | None = None
+    api: Literal["kps", "ecs-job", "http"] = "kps"
+    url_template: str | None = None
+    status_field: str | None = None
     output: OutputFormat = "auto"
     progress: bool = True
     progress_every: float = 30.0
@@ -215,6 +219,14 @@ def _endpoint(value: str | None) -> str | None:
     return f"must be an http(s) URL such as https://kms.cn-north-4.myhuaweicloud.com, got {value!r}"
 
 
+def _url_template(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if "{task_id}" not in value or _endpoint(value.split("{", 1)[0].rstrip("/") or "x"):
+        return f"must be an http(s) URL containing {{task_id}}, got {value!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class Spec:
     """How one setting is named, parsed and checked in every place it can be given."""
@@ -284,12 +296,21 @@ SPECS: tuple[Spec, ...] = (
     Spec("allow_insecure_http", "tls.allow_insecure_http", parse_bool,
           "allow a plain http:// endpoint that is not on loopback",
           flag="--allow-insecure-http"),
-    Spec("success", "status.success", parse_patterns, "statuses that mean success",
-          flag="--success"),
-    Spec("failure", "status.failure", parse_patterns, "statuses that mean failure",
-          flag="--failure"),
-    Spec("pending", "status.pending", parse_patterns, "statuses that mean keep waiting",
+    Spec("success", "status.success", parse_patterns,
+          "statuses that mean success; default the API's (kps: SUCCESS_*)", flag="--success"),
+    Spec("failure", "status.failure", parse_patterns,
+          "statuses that mean failure; default the API's (kps: FAILED_*)", flag="--failure"),
+    Spec("pending", "status.pending", parse_patterns,
+          "statuses that mean keep waiting; default the API's (kps: READY_*, RUNNING_*)",
           flag="--pending"),
+    Spec("api", "api.kind", choice("kps", "ecs-job", "http"),
+          "task API: kps, ecs-job (Huawei job API) or http (any JSON API)", flag="--api"),
+    Spec("url_template", "api.url_template", parse_text,
+          "with --api http: the task URL, with {task_id} and optional {project_id}",
+          flag="--url-template", check=_url_template),
+    Spec("status_field", "api.status_field", parse_text,
+          "with --api http: JSON pointer to the status, e.g. /status/phase",
+          flag="--status-field"),
     Spec("output", "output.format", choice("auto", "json", "text"),
           "result format; auto = json when stdout is not a terminal", flag="--output"),
     Spec("progress", "output.progress", parse_bool,

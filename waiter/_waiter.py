@@ -15,7 +15,6 @@ from ._clock import Clock, default_clock
 from ._engine import Engine
 from ._errors import WaiterError
 from ._http import make_session
-from ._kps import KpsClient
 from ._preflight import check_ready
 from ._result import Outcome, TaskResult
 from ._settings import Settings
@@ -54,11 +53,14 @@ class Waiter:
     async def __aenter__(self) -> Self:
         ready = self._ready
         self._session = make_session(self.settings, ready.tls)
-        api = KpsClient(
-            self._session, endpoint=ready.endpoint, project_id=ready.project_id, auth=ready.auth
-        )
+        api = ready.kind.build(self._session, ready)
         self._engine = Engine(
-            api, self.settings, clock=self._clock, rng=self._rng, logger=self._log
+            api,
+            self.settings,
+            classifier=ready.classifier,
+            clock=self._clock,
+            rng=self._rng,
+            logger=self._log,
         )
         return self
 
