@@ -8,7 +8,6 @@ Importing waiter configures nothing: logging is set up by the command line, or b
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ __all__ = [
     "wait_for",
 ]
 
-__version__ = version("task-waiter")
+from ._version import __version__
 
 _HOME = {
     "ConfigError": "._errors",

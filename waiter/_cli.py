@@ -1,38 +1,27 @@
 """The command line: arguments -> settings -> wait -> results on stdout -> exit code.
 
-``main(argv)`` returns the exit code and never calls ``sys.exit`` itself. aiohttp is imported
-only once there is something to wait on, so ``--help`` and usage errors answer at once.
+``main(argv)`` returns the exit code and never calls ``sys.exit`` itself. Only argparse and the
+settings table load before the arguments are parsed; asyncio, structlog and aiohttp load only
+once there is something to wait on, so ``--help`` and usage errors answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext, redirect_stderr, redirect_stdout
-from importlib.metadata import version
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import NoReturn, TextIO
 
-import structlog
-
-from ._config import render_toml, resolve
 from ._errors import ConfigError
-from ._logs import configure_logging
-from ._output import ResultPrinter
-from ._preflight import check_ready
-from ._progress import LiveLine, Progress
-from ._reports import append_markdown_summary, write_junit_xml
-from ._result import Outcome, TaskResult
-from ._settings import SPECS, Settings, parse_bool, parse_patterns
+from ._exit import EXIT_OK, EXIT_USAGE
+from ._settings import SPECS, parse_bool, parse_patterns
 from ._task_ids import check_task_ids, parse_id_lines
+from ._version import __version__
 
-__all__ = ["exit_code", "main", "run"]
+__all__ = ["main", "run"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_TIMEOUT, EXIT_ERROR = 0, 1, 2, 3, 4
-_SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 _DESCRIPTION = """\
 Block until Huawei Cloud KPS tasks finish. Polls each task with exponential backoff until it
@@ -62,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--show-config", action="store_true", help="print the effective settings and exit"
     )
-    parser.add_argument("--version", action="version", version=f"waiter {version('task-waiter')}")
+    parser.add_argument("--version", action="version", version=f"waiter {__version__}")
     for spec in SPECS:
         if spec.flag is None:
             continue
@@ -110,18 +99,6 @@ def _read_task_ids(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     return check_task_ids(ids)
 
 
-def exit_code(results: Sequence[TaskResult]) -> int:
-    """The contract's exit code for a set of results."""
-    outcomes = {result.outcome for result in results}
-    if Outcome.FAILURE in outcomes:
-        return EXIT_FAILURE
-    if Outcome.ERROR in outcomes:
-        return EXIT_ERROR
-    if Outcome.TIMEOUT in outcomes:
-        return EXIT_TIMEOUT
-    return EXIT_OK
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -138,6 +115,10 @@ def main(
             args = _build_parser().parse_args(argv)
     except SystemExit as leaving:  # --help, --version and usage errors
         return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
+    # Only now the heavier imports: --help, --version and flag errors never pay for them.
+    from ._config import render_toml, resolve
+    from ._runner import run_demo, run_wait
+
     try:
         resolved = resolve(flags=_flags(args), config_path=args.config, env=env)
         if args.show_config:
@@ -145,9 +126,9 @@ def main(
             return EXIT_OK
         settings = resolved.settings
         if args.demo:
-            return _demo(settings, stdout=stdout, stderr=stderr)
+            return run_demo(settings, stdout=stdout, stderr=stderr)
         task_ids = _read_task_ids(args, stdin)
-        return asyncio.run(_wait(settings, task_ids, stdout=stdout, stderr=stderr))
+        return run_wait(settings, task_ids, stdout=stdout, stderr=stderr)
     except ConfigError as error:
         stderr.write(f"waiter: error: {error}\n")
         return EXIT_USAGE
@@ -156,100 +137,3 @@ def main(
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
-
-
-def _demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
-    from ._demo import demo_settings, demo_tasks, serve_demo
-
-    async def demo() -> int:
-        async with serve_demo() as endpoint:
-            return await _wait(
-                demo_settings(settings, endpoint), demo_tasks(), stdout=stdout, stderr=stderr
-            )
-
-    return asyncio.run(demo())
-
-
-async def _wait(
-    settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO
-) -> int:
-    """Wait on the tasks, print each result as it ends, log a summary; return the exit code."""
-    live = LiveLine(stderr) if settings.progress and stderr.isatty() else None
-    # LiveLine has what a log writer uses of a file: write, flush, isatty.
-    _configure_logging(settings, cast(TextIO, live) if live else stderr)
-    # Everything that can be wrong with the settings is found before aiohttp is even imported.
-    check_ready(settings)
-    _check_report_paths(settings)
-    from ._waiter import Waiter
-
-    waiter = Waiter(settings)
-    text = settings.output == "text" or (settings.output == "auto" and stdout.isatty())
-    printer = ResultPrinter(text=text, stream=stdout, task_ids=task_ids)
-    progress = Progress(
-        total=len(task_ids), timeout=settings.timeout, live=live, every=settings.progress_every
-    )
-
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    interrupted_by: list[int] = []
-
-    def interrupt(signum: int) -> None:
-        if not interrupted_by:
-            interrupted_by.append(signum)
-            waiter.stop(f"interrupted by {signal.Signals(signum).name}")
-
-    for signum in _SIGNAL_EXIT:
-        loop.add_signal_handler(signum, interrupt, signum)
-    progress_task = asyncio.create_task(progress.run())
-    results: list[TaskResult] = []
-    try:
-        async with waiter:
-            async for result in waiter.as_completed(task_ids):
-                results.append(result)
-                with live.above() if live else nullcontext():
-                    printer.result(result)
-                progress.record(result)
-    finally:
-        progress_task.cancel()
-        if live is not None:
-            live.close()
-        for signum in _SIGNAL_EXIT:
-            loop.remove_signal_handler(signum)
-    elapsed = loop.time() - started
-    printer.summary(results, elapsed)
-    _write_reports(settings, results, elapsed)
-    if interrupted_by:
-        # Interruption wins over what the finished tasks said: the wait was not completed.
-        return _SIGNAL_EXIT[signal.Signals(interrupted_by[0])]
-    return exit_code(results)
-
-
-def _configure_logging(settings: Settings, stream: TextIO) -> None:
-    log_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not stream.isatty()
-    )
-    secrets = (settings.token, settings.secret_key, settings.security_token, settings.access_key)
-    configure_logging(
-        json=log_json, level=settings.log_level, stream=stream, secrets=[s for s in secrets if s]
-    )
-
-
-def _check_report_paths(settings: Settings) -> None:
-    """A report that cannot be written is bad usage, found before the wait, not after it."""
-    for flag, path in (
-        ("--junit-xml", settings.junit_xml),
-        ("--summary-file", settings.summary_file),
-    ):
-        if path is not None and not path.parent.is_dir():
-            raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
-
-
-def _write_reports(settings: Settings, results: Sequence[TaskResult], elapsed: float) -> None:
-    # After the wait a failed report must not hide the outcome: log it, keep the exit code.
-    try:
-        if settings.junit_xml is not None:
-            write_junit_xml(settings.junit_xml, results, elapsed_s=elapsed)
-        if settings.summary_file is not None:
-            append_markdown_summary(settings.summary_file, results, elapsed_s=elapsed)
-    except ConfigError as error:
-        structlog.get_logger("waiter").error("report_not_written", error=str(error))

@@ -9,7 +9,6 @@ import json
 import os
 import ssl
 from collections.abc import Collection, Mapping
-from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,6 +16,7 @@ import aiohttp
 from ._api_errors import error_from_answer
 from ._errors import BadAnswer, TransientError
 from ._settings import Settings
+from ._version import __version__
 
 __all__ = [
     "MAX_ANSWER_BYTES",
@@ -27,7 +27,7 @@ __all__ = [
 
 # A task status is a few hundred bytes; anything near this size is not an answer we want.
 MAX_ANSWER_BYTES = 1024 * 1024
-_USER_AGENT = f"task-waiter/{version('task-waiter')}"
+_USER_AGENT = f"task-waiter/{__version__}"
 
 
 def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:
