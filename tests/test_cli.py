@@ -752,3 +752,14 @@ def test_the_command_line_waits_on_ecs_jobs_with_api_ecs_job(server: ThreadedKps
     assert code == 0
     [result] = [json.loads(line) for line in stdout.splitlines()]
     assert (result["outcome"], result["status"]) == ("success", "SUCCESS")
+
+
+def test_uvloop_runs_the_wait_when_installed(server: ThreadedKps):
+    pytest.importorskip("uvloop")
+    server.add_task("ok", [(0, DONE)])
+
+    code, _, stderr = run_main(kps_args(server, "ok", "-v"), IN_PROCESS_ENV)
+
+    assert code == 0
+    [loop] = [e for e in map(json.loads, stderr.splitlines()) if e["event"] == "event_loop"]
+    assert loop["kind"].startswith("uvloop")

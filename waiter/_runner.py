@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import TextIO, cast
 
@@ -24,7 +24,17 @@ __all__ = ["run_demo", "run_wait"]
 
 
 def run_wait(settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
-    return asyncio.run(_wait(settings, task_ids, stdout=stdout, stderr=stderr))
+    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+        return runner.run(_wait(settings, task_ids, stdout=stdout, stderr=stderr))
+
+
+def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (``task-waiter[fast]``), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run_demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
@@ -36,7 +46,8 @@ def run_demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
                 demo_settings(settings, endpoint), demo_tasks(), stdout=stdout, stderr=stderr
             )
 
-    return asyncio.run(demo())
+    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+        return runner.run(demo())
 
 
 async def _wait(
@@ -59,6 +70,7 @@ async def _wait(
     )
 
     loop = asyncio.get_running_loop()
+    structlog.get_logger("waiter").debug("event_loop", kind=type(loop).__module__)
     started = loop.time()
     interrupted_by: list[int] = []
 
