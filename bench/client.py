@@ -1,0 +1,355 @@
+"""The benchmark's client processes: each mode runs once and prints one JSON line on stdout.
+
+``bench/run.py`` starts one process per measurement, so the client's CPU time and peak RSS
+are its own, not the server's nor the orchestrator's. Modes:
+
+* ``baseline``: import waiter (with its engine) and aiohttp, nothing else; peak RSS.
+* ``polls --kind waiter|bare``: poll RUNNING tasks as fast as allowed with 32 requests in
+  flight, either through :class:`waiter.Waiter` or through a bare aiohttp loop doing the same
+  GETs; report the requests the server counted, wall and CPU seconds over a window that starts
+  after a warm-up. ``--profile FILE`` writes a cProfile of that window, to find hot spots.
+* ``memory``: wait on N RUNNING tasks until the deadline; peak RSS and whether every task was
+  reported exactly once.
+* ``rounds``: wait on N RUNNING tasks for a window, then stop; the server's log does the
+  counting.
+
+Only 127.0.0.1 is ever contacted: the URL comes from the bench server, and proxies are off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import itertools
+import json
+import os
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    import waiter
+
+IN_FLIGHT = 32
+# A bare worker never polls more than this; the window ends it long before.
+MAX_BARE_POLLS = 10_000_000
+# How long stopping a wait may take before the client gives up on it.
+STOP_GRACE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    project_id: str
+    token: str
+
+    def task_ids(self, prefix: str, count: int) -> list[str]:
+        return [f"{prefix}{index:06d}" for index in range(count)]
+
+    def settings(self, **overrides: Any) -> waiter.Settings:
+        import waiter
+
+        return waiter.Settings(
+            endpoint=self.url, project_id=self.project_id, token=self.token, **overrides
+        )
+
+
+def bulk_off() -> dict[str, str]:
+    """``bulk="off"`` where waiter has bulk status, so every poll is one task's GET."""
+    import dataclasses
+
+    import waiter
+
+    has_bulk = any(field.name == "bulk" for field in dataclasses.fields(waiter.Settings))
+    return {"bulk": "off"} if has_bulk else {}
+
+
+# --- process measurements ----------------------------------------------------------------------
+
+
+def peak_rss_kb() -> int:
+    """The process's peak resident set (VmHWM), in KiB; ru_maxrss where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def import_waiter() -> None:
+    """What every mode loads before it works: the baseline the memory figures are set against."""
+    import aiohttp  # noqa: F401
+
+    import waiter
+
+    waiter.Waiter  # noqa: B018 - loads the engine and its HTTP client, as any wait would
+
+
+def quiet_logs(token: str) -> None:
+    """Log as the command line does in a pipeline (JSON at info), but into /dev/null.
+
+    Unconfigured, structlog prints every event, debug included, to stdout: one line per poll,
+    which is not how anyone runs a wait on many tasks.
+    """
+    from waiter._logs import configure_logging  # private: the CLI's own log setup
+
+    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    configure_logging(json=True, level="info", stream=devnull, secrets=[token])
+
+
+# --- polls per second --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    requests: int  # task requests the server has counted
+    server_cpu: float  # the server process's CPU seconds
+    wall: float
+    cpu: float  # this process's
+
+
+async def snapshot(control: aiohttp.ClientSession, target: Target) -> Snapshot:
+    async with control.get(f"{target.url}/_count") as response:
+        counted = await response.json()
+    return Snapshot(counted["total"], counted["cpu_s"], time.perf_counter(), time.process_time())
+
+
+async def measure_window(
+    target: Target, warmup: float, window: float, profile: str | None
+) -> dict[str, float]:
+    """Server-counted requests, wall and CPU time between the end of the warm-up and the end.
+
+    The count comes from the server, the same way for both kinds of client; reading it costs
+    one request at each edge, on a session of its own.
+    """
+    import aiohttp
+
+    profiler = cProfile.Profile() if profile else None
+    async with aiohttp.ClientSession() as control:
+        await asyncio.sleep(warmup)
+        start = await snapshot(control, target)
+        if profiler:
+            profiler.enable()
+        await asyncio.sleep(window)
+        if profiler:
+            profiler.disable()
+        end = await snapshot(control, target)
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    polls, wall = end.requests - start.requests, end.wall - start.wall
+    return {
+        "polls": polls,
+        "wall_s": wall,
+        "cpu_s": end.cpu - start.cpu,
+        "polls_per_s": polls / wall,
+        "cpu_per_poll_us": 1e6 * (end.cpu - start.cpu) / max(polls, 1),
+        # Near 1.0, the server was the bottleneck and polls/s says more about it than us.
+        "server_cpu_share": (end.server_cpu - start.server_cpu) / wall,
+        "client_cpu_share": (end.cpu - start.cpu) / wall,
+    }
+
+
+async def polls_waiter(
+    target: Target, ids: Sequence[str], warmup: float, window: float, profile: str | None
+) -> dict[str, Any]:
+    import waiter
+
+    settings = target.settings(
+        max_in_flight=IN_FLIGHT,
+        rate=1_000_000.0,  # never the limit: this measures the engine, not the limiter's pacing
+        min_interval=0.001,  # a task is due again almost at once, so workers are never idle
+        max_interval=0.001,
+        timeout=warmup + window + STOP_GRACE_S,  # stopped at the end of the window instead
+        **bulk_off(),  # the same GETs as the bare loop
+    )
+    async with waiter.Waiter(settings) as wait:
+        drain = asyncio.create_task(count_results(wait.as_completed(ids)))
+        measured = await measure_window(target, warmup, window, profile)
+        wait.stop("benchmark window over")
+        outcomes = await asyncio.wait_for(drain, STOP_GRACE_S)
+    return {**measured, "outcomes": outcomes}
+
+
+async def polls_bare(
+    target: Target, ids: Sequence[str], warmup: float, window: float, profile: str | None
+) -> dict[str, Any]:
+    """The least a poller can do: one session, 32 workers, GET, read the JSON, look at it."""
+    import aiohttp
+
+    base = f"{target.url}/v3/{target.project_id}/tasks/"
+    urls = [base + task_id for task_id in ids]
+    headers = {"X-Auth-Token": target.token}
+    stop = asyncio.Event()
+    # A pool as large as the workers, as waiter makes it.
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        workers = [
+            asyncio.create_task(bare_worker(session, urls[n::IN_FLIGHT], headers, stop))
+            for n in range(IN_FLIGHT)
+        ]
+        measured = await measure_window(target, warmup, window, profile)
+        stop.set()
+        counts = await asyncio.wait_for(asyncio.gather(*workers), STOP_GRACE_S)
+    return {**measured, "client_counted": sum(counts)}
+
+
+async def bare_worker(
+    session: aiohttp.ClientSession,
+    urls: Sequence[str],
+    headers: dict[str, str],
+    stop: asyncio.Event,
+) -> int:
+    polls = 0
+    for url in itertools.cycle(urls):
+        if stop.is_set() or polls >= MAX_BARE_POLLS:
+            break
+        async with session.get(url, headers=headers) as response:
+            response.raise_for_status()
+            document = await response.json()
+        if not document["task_status"].startswith("RUNNING_"):
+            raise RuntimeError(f"unexpected status {document['task_status']!r}")
+        polls += 1
+    return polls
+
+
+async def count_results(results: AsyncGenerator[waiter.TaskResult, None]) -> dict[str, int]:
+    outcomes: Counter[str] = Counter()
+    async with aclosing(results):
+        async for result in results:
+            outcomes[result.outcome.value] += 1
+    return dict(outcomes)
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+async def memory(
+    target: Target, prefix: str, count: int, deadline_s: float, settings_json: str
+) -> dict[str, Any]:
+    import waiter
+
+    ids = target.task_ids(prefix, count)
+    settings = target.settings(
+        max_in_flight=IN_FLIGHT,
+        rate=10_000.0,  # above what one core can poll: every task gets as many polls as it can
+        timeout=deadline_s,
+        **json.loads(settings_json),
+    )
+    # One byte a task, not a set of 100,000 strings: the check must not weigh on the figure.
+    reported = bytearray(count)
+    outcomes: Counter[str] = Counter()
+    started, cpu = time.perf_counter(), time.process_time()
+    async with (
+        asyncio.timeout(deadline_s + STOP_GRACE_S),
+        waiter.Waiter(settings) as wait,
+        aclosing(wait.as_completed(ids)) as results,
+    ):
+        async for result in results:
+            index = int(result.task_id.removeprefix(prefix))
+            reported[index] = min(reported[index] + 1, 255)
+            outcomes[result.outcome.value] += 1
+    return {
+        "tasks": count,
+        "results": sum(outcomes.values()),
+        "reported_once": reported.count(1),
+        "outcomes": dict(outcomes),
+        "elapsed_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+    }
+
+
+# --- rounds --------------------------------------------------------------------------------------
+
+
+async def rounds(
+    target: Target, ids: Sequence[str], *, window: float, until: int, settings_json: str
+) -> dict[str, Any]:
+    import waiter
+
+    overrides = json.loads(settings_json)
+    settings = target.settings(max_in_flight=IN_FLIGHT, timeout=window + STOP_GRACE_S, **overrides)
+    started = time.perf_counter()
+    async with waiter.Waiter(settings) as wait:
+        drain = asyncio.create_task(count_results(wait.as_completed(ids)))
+        await run_until(target, window, until)
+        wait.stop("benchmark window over")
+        outcomes = await asyncio.wait_for(drain, STOP_GRACE_S)
+    return {"outcomes": outcomes, "elapsed_s": time.perf_counter() - started}
+
+
+async def run_until(target: Target, window: float, until: int) -> None:
+    """Wait ``window`` seconds, or less once the server has counted ``until`` requests."""
+    import aiohttp
+
+    if until <= 0:
+        await asyncio.sleep(window)
+        return
+    give_up = time.monotonic() + window
+    async with aiohttp.ClientSession() as control:
+        while time.monotonic() < give_up:
+            if (await snapshot(control, target)).requests >= until:
+                return
+            await asyncio.sleep(0.25)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["baseline", "polls", "memory", "rounds"])
+    parser.add_argument("--url", default="")
+    parser.add_argument("--project-id", default="")
+    parser.add_argument("--token", default="")
+    parser.add_argument("--kind", choices=["waiter", "bare"], default="waiter")
+    parser.add_argument("--prefix", default="task-")
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--window", type=float, default=4.0)
+    parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--until", type=int, default=0, help="rounds: stop at this many requests")
+    parser.add_argument("--settings", default="{}", help="more Settings fields, as JSON")
+    parser.add_argument("--profile", help="write a cProfile of the window here (polls)")
+    return parser.parse_args(argv)
+
+
+async def run_mode(args: argparse.Namespace) -> dict[str, Any]:
+    target = Target(args.url, args.project_id, args.token)
+    if args.mode == "polls":
+        measure = polls_waiter if args.kind == "waiter" else polls_bare
+        ids = target.task_ids(args.prefix, args.tasks)
+        return await measure(target, ids, args.warmup, args.window, args.profile)
+    if args.mode == "memory":
+        return await memory(target, args.prefix, args.tasks, args.timeout, args.settings)
+    ids = target.task_ids(args.prefix, args.tasks)
+    return await rounds(
+        target, ids, window=args.window, until=args.until, settings_json=args.settings
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    import_waiter()
+    if args.mode == "baseline":
+        report: dict[str, Any] = {}
+    else:
+        quiet_logs(args.token)
+        report = asyncio.run(run_mode(args))
+    report["peak_rss_kb"] = peak_rss_kb()
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
