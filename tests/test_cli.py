@@ -423,13 +423,23 @@ MISUSES = {
         "no credentials: set WAITER_AUTH_TOKEN",
         {"WAITER_AUTH_TOKEN": None},
     ),
-    "only AK/SK": Misuse(
+    "AK without SK": Misuse(
         [*ENDPOINT, *PROJECT_ARGS, "t1"],
-        "needs an IAM token",
+        "HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is not",
+        {"WAITER_AUTH_TOKEN": None, "HUAWEICLOUD_SDK_AK": "AKEXAMPLE0001"},
+    ),
+    "SK without AK": Misuse(
+        [*ENDPOINT, *PROJECT_ARGS, "t1"],
+        "HW_SECRET_KEY is set but HW_ACCESS_KEY is not",
+        {"WAITER_AUTH_TOKEN": None, "HW_SECRET_KEY": SECRET_KEY},
+    ),
+    "AK and SK from two families": Misuse(
+        [*ENDPOINT, *PROJECT_ARGS, "t1"],
+        "HW_SECRET_KEY is set, but a pair comes from one family",
         {
             "WAITER_AUTH_TOKEN": None,
             "HUAWEICLOUD_SDK_AK": "AKEXAMPLE0001",
-            "HUAWEICLOUD_SDK_SK": SECRET_KEY,
+            "HW_SECRET_KEY": SECRET_KEY,
         },
     ),
     "missing ids file": Misuse(

@@ -745,7 +745,8 @@ def rich(tmp_path: Path, env: dict[str, str]):
             "WAITER_AUTH_TOKEN": "tok-secret-1a2b3c",
             "HUAWEICLOUD_SDK_AK": "ak-secret-4d5e6f",
             "HUAWEICLOUD_SDK_SK": "sk-secret-7a8b9c",
-            "HW_SECURITY_TOKEN": "st-secret-0d1e2f",
+            # One family: a security token from HW_* would not belong to this pair.
+            "HUAWEICLOUD_SDK_SECURITY_TOKEN": "st-secret-0d1e2f",
         }
     )
     flags = {"max_interval": "45", "output": "text", "token_file": str(token_file)}

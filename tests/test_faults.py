@@ -312,3 +312,32 @@ def test_an_error_result_keeps_the_code_and_request_id_for_reports():
     assert result.error_code == "KPS.0403"
     assert (result.request_id or "").startswith("fake-")
     assert "error_code" not in result.to_dict()  # the JSON line keeps the contract's fields
+
+
+def test_a_dns_failure_is_a_transient_fault():
+    """With a resolver of our own, so nothing asks a real DNS server."""
+    import aiohttp
+    from aiohttp.abc import AbstractResolver
+
+    from waiter._auth import TokenAuth
+    from waiter._errors import TransientError
+    from waiter._http import get_json
+
+    class NoSuchHost(AbstractResolver):
+        async def resolve(self, host, port=0, family=socket.AF_INET):
+            raise OSError(socket.EAI_NONAME, "Name or service not known")
+
+        async def close(self) -> None:
+            return None
+
+    async def scenario() -> TransientError:
+        connector = aiohttp.TCPConnector(resolver=NoSuchHost())
+        url = "https://kms.nowhere.invalid/v3/p/tasks/t"
+        async with aiohttp.ClientSession(connector=connector) as session:
+            with pytest.raises(TransientError) as caught:
+                await get_json(session, url, TokenAuth("t"))
+            return caught.value
+
+    error = run_virtual(scenario())
+
+    assert "ClientConnectorDNSError" in str(error)

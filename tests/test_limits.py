@@ -90,3 +90,18 @@ def test_a_burst_of_429s_halves_the_run_rate_once_then_it_recovers():
     assert rates[0] == 5
     assert rates.count(5) == 1  # the burst counted once
     assert rates[-1] == 10  # back to the configured rate, never above it
+
+
+def test_polls_are_served_in_the_order_they_fell_due_so_no_task_starves():
+    kps = fake_kps()
+    ids = [f"t{n:02d}" for n in range(40)]
+    for task_id in ids:
+        kps.add_task(task_id, [(0, RUNNING)])
+
+    # 40 tasks, 4 requests a second: each round of polls takes 10 s, longer than any wait.
+    run_virtual(wait_on(kps, ids, rate=4, bulk="off", timeout=45, min_interval=1, max_interval=2))
+
+    order = [r.task_id for r in kps.requests]
+    first_round, second_round = order[:40], order[40:80]
+    assert first_round == ids  # the first polls in the order given
+    assert second_round == ids  # then again in the order they fell due: nobody is skipped

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 
 from ._errors import (
     ApiError,
@@ -25,6 +27,12 @@ __all__ = ["error_from_answer", "parse_retry_after"]
 
 # The gateway's "API not found": the URL names no API, so the endpoint or region is wrong.
 _NO_SUCH_API = "APIGW.0101"
+# The gateway refuses a signature dated more than this far from its own clock.
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+# How the gateway says so: "... signature expired, signature time:20211217T064303Z,server
+# time:20211217T065804Z".
+_EXPIRED = re.compile(r"signature (?:has )?expired", re.IGNORECASE)
+_TIMES = re.compile(r"signature time:\s*(\d{8}T\d{6}Z).*server time:\s*(\d{8}T\d{6}Z)", re.I)
 
 
 def error_from_answer(
@@ -33,10 +41,16 @@ def error_from_answer(
     headers: Mapping[str, str],
     *,
     not_found_codes: Collection[str] = (),
+    credentials: str | None = None,
+    signed: bool = False,
+    now: datetime | None = None,
 ) -> ApiError:
     """The typed error for a non-200 answer.
 
     ``not_found_codes`` are the API's own error codes for "no such task" (KPS: ``KPS.0001``).
+    ``credentials`` says where the credentials came from and ``signed`` whether they sign
+    requests, so a 401 can name them, and blame the clock when it is at fault (``now``: this
+    machine's time, the current time by default).
     """
     code, message, body_request_id = _error_fields(body)
     request_id = headers.get("X-Request-Id") or body_request_id
@@ -57,7 +71,7 @@ def error_from_answer(
         )
     if http_status == 401:
         return error(
-            AuthError, f"{message} (the credentials were refused: the token is wrong or expired)"
+            AuthError, f"{message} ({_refused(message, headers, credentials, signed, now)})"
         )
     if http_status == 403:
         return error(
@@ -74,6 +88,59 @@ def error_from_answer(
     if http_status == 429 or http_status >= 500:
         return error(TransientError, message, parse_retry_after(headers.get("Retry-After")))
     return error(RequestRejected, message)
+
+
+def _refused(
+    message: str,
+    headers: Mapping[str, str],
+    credentials: str | None,
+    signed: bool,
+    now: datetime | None,
+) -> str:
+    """Why the credentials were refused, and what to check."""
+    if not signed:
+        token = f"the token from {credentials}" if credentials else "the token"
+        return f"the credentials were refused: {token} is wrong or expired"
+    who = f"the credentials from {credentials}" if credentials else "the credentials"
+    skew = _clock_skew(message, headers, now or datetime.now(UTC))
+    if skew is not None:
+        return (
+            f"{who} were refused because the request's time is more than 15 minutes off the "
+            f"server's{skew}: check this machine's clock (is NTP running?)"
+        )
+    return (
+        f"{who} were refused: check the access key and its secret key, and that the key is "
+        "enabled; nothing more is sent, as repeated bad signatures lock the key for a while"
+    )
+
+
+def _clock_skew(message: str, headers: Mapping[str, str], now: datetime) -> str | None:
+    """How far off this machine's clock is, when the answer shows it is ("" if unknown).
+
+    The gateway's message says so ("signature expired") with both times; else the answer's
+    Date header, more than 15 minutes from ``now``, gives it away.
+    """
+    times = _TIMES.search(message)
+    if times:
+        signed_at, server = (
+            datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) for text in times.groups()
+        )
+        return _how_far(signed_at - server)
+    try:
+        server_date = email.utils.parsedate_to_datetime(headers.get("Date", ""))
+    except (TypeError, ValueError):
+        server_date = None
+    if server_date is not None and server_date.tzinfo is not None:
+        offset = now - server_date
+        if abs(offset) > MAX_CLOCK_SKEW:
+            return _how_far(offset)
+    return "" if _EXPIRED.search(message) else None
+
+
+def _how_far(offset: timedelta) -> str:
+    minutes = round(abs(offset).total_seconds() / 60)
+    direction = "ahead of" if offset > timedelta(0) else "behind"
+    return f" (this machine's clock is about {minutes} minutes {direction} the server's)"
 
 
 def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:

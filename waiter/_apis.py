@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._regions import KPS_REGIONS
+
 if TYPE_CHECKING:  # the clients import aiohttp; the table must not (--help stays fast)
     import aiohttp
 
+    from ._auth import Auth
     from ._preflight import Ready
     from ._task_api import TaskApi
 
@@ -32,26 +35,28 @@ class ApiKind:
     success: Patterns | None  # None: the user must say (--success)
     failure: Patterns | None
     pending: Patterns | None
-    build: Callable[[aiohttp.ClientSession, Ready], TaskApi]
+    build: Callable[[aiohttp.ClientSession, Ready, Auth], TaskApi]
+    # The service's name in the SDK's HUAWEICLOUD_SDK_REGION_{SERVICE}_{REGION} variables.
+    sdk_service: str | None = None
+    # Regions known to serve the API; another region gets a warning (None: no list to check).
+    regions: frozenset[str] | None = None
 
 
-def _kps(session: aiohttp.ClientSession, ready: Ready) -> TaskApi:
+def _kps(session: aiohttp.ClientSession, ready: Ready, auth: Auth) -> TaskApi:
     from ._kps import KpsClient
 
-    return KpsClient(
-        session, endpoint=ready.endpoint, project_id=ready.project_id or "", auth=ready.auth
-    )
+    return KpsClient(session, endpoint=ready.endpoint, project_id=ready.project_id or "", auth=auth)
 
 
-def _ecs_job(session: aiohttp.ClientSession, ready: Ready) -> TaskApi:
+def _ecs_job(session: aiohttp.ClientSession, ready: Ready, auth: Auth) -> TaskApi:
     from ._ecs_job import EcsJobClient
 
     return EcsJobClient(
-        session, endpoint=ready.endpoint, project_id=ready.project_id or "", auth=ready.auth
+        session, endpoint=ready.endpoint, project_id=ready.project_id or "", auth=auth
     )
 
 
-def _http(session: aiohttp.ClientSession, ready: Ready) -> TaskApi:
+def _http(session: aiohttp.ClientSession, ready: Ready, auth: Auth) -> TaskApi:
     from ._http_api import JsonTaskClient
 
     assert ready.status_field is not None
@@ -60,7 +65,7 @@ def _http(session: aiohttp.ClientSession, ready: Ready) -> TaskApi:
         url_template=ready.endpoint,
         project_id=ready.project_id,
         status_field=ready.status_field,
-        auth=ready.auth,
+        auth=auth,
     )
 
 
@@ -75,6 +80,8 @@ API_KINDS = {
             ("FAILED_*",),
             ("READY_*", "RUNNING_*"),
             _kps,
+            sdk_service="KPS",
+            regions=KPS_REGIONS,
         ),
         # Huawei Cloud's job API; ECS answers it, and EVS, IMS and BMS jobs have the same shape.
         ApiKind(
@@ -85,6 +92,7 @@ API_KINDS = {
             ("FAIL",),
             ("INIT", "RUNNING"),
             _ecs_job,
+            sdk_service="ECS",
         ),
         ApiKind("http", "GET --url-template", None, None, None, None, _http),
     )

@@ -1,22 +1,24 @@
-"""Credentials: from settings to the headers that authenticate a request."""
+"""Credentials at work: the headers that authenticate each request.
+
+:class:`TokenAuth` sends an IAM token; :class:`SigningAuth` signs each request with an access
+key (``SDK-HMAC-SHA256``, see ``_signing.py``). Which credentials to use is decided in
+``_credentials.py``.
+"""
 
 from __future__ import annotations
 
-import stat
-from pathlib import Path
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Protocol
 
-import structlog
-
+from ._credentials import FoundCredentials, find_credentials
 from ._errors import ConfigError
-from ._settings import Settings, is_header_safe
+from ._settings import Settings
+from ._signing import AkSkAuth, AkSkCredentials, sign_request
 
-__all__ = ["Auth", "TokenAuth", "auth_from_settings"]
-
-# Names the variables; holds no secret.
-_HOW_TO_GIVE_A_TOKEN = (
-    "set WAITER_AUTH_TOKEN (or HW_AUTH_TOKEN, OS_AUTH_TOKEN), or --token-file PATH"  # noqa: S105
-)
+__all__ = ["Auth", "SigningAuth", "TokenAuth", "auth_for", "auth_from_settings", "refusal_context"]
 
 
 class Auth(Protocol):
@@ -26,69 +28,100 @@ class Auth(Protocol):
 
 
 class TokenAuth:
-    """An IAM token, sent as ``X-Auth-Token``."""
+    """An IAM token, sent as ``X-Auth-Token``. ``source`` says where it came from."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, source: str | None = None) -> None:
         self._token = token
+        self.source = source
 
     def __repr__(self) -> str:
-        return "TokenAuth(token='***')"
+        return f"TokenAuth(token='***', source={self.source!r})"
 
     def headers(self, method: str, url: str) -> dict[str, str]:
         return {"X-Auth-Token": self._token}
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Keys:
+    """The access key in use, shared by every SigningAuth made from one source.
+
+    Temporary keys are replaced when refreshed; every client then signs with the new ones.
+    """
+
+    def __init__(self, keys: AkSkCredentials) -> None:
+        self.current = keys
+
+
+class SigningAuth:
+    """Signs each request anew with the current access key (``SDK-HMAC-SHA256``).
+
+    ``project_id`` is sent (and signed) as ``X-Project-Id``, as the SDK does for regional
+    services. ``clock`` gives the signing time; tests skew it.
+    """
+
+    def __init__(
+        self,
+        keys: AkSkCredentials,
+        *,
+        source: str | None = None,
+        project_id: str | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._keys = _Keys(keys)
+        self.source = source
+        self.project_id = project_id
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SigningAuth(keys={self._keys.current!r}, source={self.source!r})"
+
+    @property
+    def keys(self) -> AkSkCredentials:
+        return self._keys.current
+
+    def replace_keys(self, keys: AkSkCredentials) -> None:
+        """Sign with these from now on, here and in every auth made with :meth:`for_project`."""
+        self._keys.current = keys
+
+    def for_project(self, project_id: str | None) -> SigningAuth:
+        """The same keys (refreshed together), sending another ``X-Project-Id``."""
+        twin = copy.copy(self)  # shallow: the twin shares the _Keys holder
+        twin.project_id = project_id
+        return twin
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        keys = self._keys.current
+        if keys.project_id != self.project_id:
+            keys = replace(keys, project_id=self.project_id)
+        return sign_request(method, url, {}, b"", keys, now=self._clock())
+
+
+def auth_for(found: FoundCredentials, project_id: str | None = None) -> TokenAuth | SigningAuth:
+    """The Auth for credentials at hand (a token, or keys already fetched)."""
+    if found.token is not None:
+        return TokenAuth(found.token, found.source)
+    if found.keys is not None:
+        return SigningAuth(found.keys, source=found.source, project_id=project_id)
+    raise ConfigError(
+        f"the credentials from {found.source} are fetched when a Waiter starts; "
+        "use `async with Waiter(settings)`"
+    )
+
+
 def auth_from_settings(settings: Settings) -> Auth:
-    """The credentials to use; ConfigError when there are none usable."""
-    if settings.token:
-        return TokenAuth(settings.token)
-    if settings.token_file is not None:
-        return TokenAuth(_read_token_file(settings))
-    if settings.access_key or settings.secret_key:
-        raise ConfigError(
-            "found an access key/secret key, but this version of waiter signs no requests and "
-            f"needs an IAM token: {_HOW_TO_GIVE_A_TOKEN}",
-            setting="token",
-        )
-    raise ConfigError(f"no credentials: {_HOW_TO_GIVE_A_TOKEN}", setting="token")
+    """The credentials the settings lead to, ready to use; ConfigError when there are none."""
+    return auth_for(find_credentials(settings), settings.project_id)
 
 
-def _read_token_file(settings: Settings) -> str:
-    path = settings.token_file
-    assert path is not None
-    try:
-        _warn_if_others_can_read(path)
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
-        raise ConfigError(
-            f"auth.token_file {path} cannot be read ({reason}); fix the path given by "
-            "--token-file or auth.token_file",
-            setting="token_file",
-        ) from None
-    if not token:
-        raise ConfigError(f"auth.token_file {path} is empty; put the IAM token in it")
-    if not is_header_safe(token):
-        # Never echo the value: it is a secret.
-        raise ConfigError(
-            f"auth.token_file {path} holds spaces or control characters inside the token; "
-            "put only the token in it",
-            setting="token_file",
-        )
-    return token
+def refusal_context(auth: Auth) -> tuple[str | None, bool]:
+    """Where the credentials came from (if known), and whether requests are signed.
 
-
-_warned: set[Path] = set()
-
-
-def _warn_if_others_can_read(path: Path) -> None:
-    """Warn, as ssh does for keys, when group or others may read the token file."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077 and path not in _warned:
-        _warned.add(path)  # once per file: the settings may be checked more than once
-        structlog.get_logger("waiter").warning(
-            "token_file_readable_by_others",
-            path=str(path),
-            mode=f"{mode:04o}",
-            fix=f"chmod 600 {path}",
-        )
+    What a 401 needs to say which credentials were refused, and whether a clock can be at
+    fault (a signature carries the time; a token does not).
+    """
+    if isinstance(auth, TokenAuth | SigningAuth):
+        return auth.source, isinstance(auth, SigningAuth)
+    return None, isinstance(auth, AkSkAuth)

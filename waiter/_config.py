@@ -14,12 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._apis import API_KINDS
+from ._credentials import access_key_families, find_credentials
 from ._errors import ConfigError
-from ._settings import SPECS, SPECS_BY_NAME, Settings, Spec
+from ._regions import region_variable
+from ._settings import SPECS, SPECS_BY_NAME, Settings, Spec, check_secret
 
 __all__ = ["Resolved", "find_config_file", "render_toml", "resolve"]
 
 _BY_KEY = {spec.key: spec for spec in SPECS if spec.key}
+# Read from the environment a family at a time (_access_keys), not a variable at a time.
+_KEY_PAIR = ("access_key", "secret_key", "security_token")
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ def resolve(
             sources[name] = f"config file {config_file}"
 
     for spec in SPECS:
+        if spec.name in _KEY_PAIR:
+            continue
         for variable in spec.env:
             raw = env.get(variable, "")
             if raw.strip():
@@ -128,7 +135,9 @@ def resolve(
         values[name] = _parse(spec, raw, f"flag {spec.flag}")
         sources[name] = f"flag {spec.flag}"
 
+    _access_keys(env, values, sources)
     _one_token_source(values, sources)
+    _region_endpoint(env, values, sources)
     try:
         settings = Settings(**values)  # type: ignore[arg-type]
     except ConfigError as error:
@@ -138,7 +147,108 @@ def resolve(
                 f"{error} (the value came from {source})", setting=error.setting
             ) from None
         raise
+    # Remembered on the settings, so that messages can say which source a value came from.
+    object.__setattr__(settings, "_sources", dict(sources))
     return Resolved(settings, sources, config_file)
+
+
+def _access_keys(
+    env: Mapping[str, str], values: dict[str, object], sources: dict[str, str]
+) -> None:
+    """AK, SK and security token from the first family of variables that has a key.
+
+    The families are HUAWEICLOUD_SDK_* (the SDK's) then HW_* (Terraform's). Mixing them is
+    refused, not guessed at: a secret key from one family does not sign for another's key.
+    """
+    families = []
+    for variables in access_key_families():
+        found: dict[str, tuple[object, str]] = {}
+        for name, variable in zip(_KEY_PAIR, variables, strict=True):
+            raw = env.get(variable, "")
+            if raw.strip():
+                value = _parse(SPECS_BY_NAME[name], raw, f"environment {variable}")
+                try:
+                    check_secret(name, str(value))
+                except ConfigError as error:
+                    raise ConfigError(
+                        f"{error} (the value came from environment {variable})", setting=name
+                    ) from None
+                found[name] = (value, variable)
+        families.append((variables, found))
+    chosen = next(
+        (family for family in families if {"access_key", "secret_key"} & set(family[1])), None
+    )
+    if chosen is not None:
+        (ak_variable, sk_variable, _), found = chosen
+        if len({"access_key", "secret_key"} & set(found)) == 1:
+            raise _half_pair(ak_variable, sk_variable, "access_key" in found, families)
+        for name, (value, variable) in found.items():
+            values[name], sources[name] = value, f"environment {variable}"
+    # A lower family with its own pair is just a lower layer; a security token on its own
+    # would have to go with some other family's pair, which it does not belong to.
+    strays = [
+        found["security_token"][1] for _, found in families if set(found) == {"security_token"}
+    ]
+    if strays and (chosen is None or "security_token" not in chosen[1]):
+        raise _stray_security_token(strays[0], chosen[0] if chosen else None)
+
+
+def _half_pair(
+    ak_variable: str,
+    sk_variable: str,
+    has_ak: bool,
+    families: list[tuple[tuple[str, str, str], dict[str, tuple[object, str]]]],
+) -> ConfigError:
+    given, missing = (ak_variable, sk_variable) if has_ak else (sk_variable, ak_variable)
+    name = "secret_key" if has_ak else "access_key"
+    elsewhere = [found[name][1] for _, found in families if name in found]
+    hint = ""
+    if elsewhere:
+        pairs = " or ".join(f"{ak} with {sk}" for ak, sk, _ in access_key_families())
+        hint = f" ({elsewhere[0]} is set, but a pair comes from one family: {pairs})"
+    return ConfigError(
+        f"{given} is set but {missing} is not: an access key needs its secret key; set both "
+        f"{ak_variable} and {sk_variable}, or neither{hint}",
+        setting="secret_key" if has_ak else "access_key",
+    )
+
+
+def _stray_security_token(variable: str, chosen: tuple[str, str, str] | None) -> ConfigError:
+    if chosen is None:
+        ak, sk, _ = next(f for f in access_key_families() if variable in f)
+        return ConfigError(
+            f"{variable} is set without {ak} and {sk}: a security token belongs to a temporary "
+            "key pair; set all three, or unset it",
+            setting="security_token",
+        )
+    ak, sk, token = chosen
+    return ConfigError(
+        f"{variable} is set, but the key pair comes from {ak} and {sk}: a security token "
+        f"belongs with its own pair; set {token} instead, or unset {variable}",
+        setting="security_token",
+    )
+
+
+def _region_endpoint(
+    env: Mapping[str, str], values: dict[str, object], sources: dict[str, str]
+) -> None:
+    """The SDK's per-region endpoint (HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4=https://...).
+
+    An environment variable, so it beats kps.endpoint in the config file; --endpoint and
+    WAITER_ENDPOINT, which name waiter's own endpoint, beat it.
+    """
+    if sources.get("endpoint", "").startswith(("flag", "environment")):
+        return
+    region, kind = values.get("region"), API_KINDS.get(str(values.get("api", "kps")))
+    if not isinstance(region, str) or kind is None or kind.sdk_service is None:
+        return
+    variable = region_variable(kind.sdk_service, region)
+    raw = env.get(variable, "")
+    if raw.strip():
+        # The SDK takes a comma-separated list and tries each; one endpoint is enough here.
+        first = raw.split(",")[0]
+        values["endpoint"] = _parse(SPECS_BY_NAME["endpoint"], first, f"environment {variable}")
+        sources["endpoint"] = f"environment {variable}"
 
 
 def _one_token_source(values: dict[str, object], sources: dict[str, str]) -> None:
@@ -188,4 +298,13 @@ def render_toml(resolved: Resolved) -> str:
         if spec.secret and getattr(resolved.settings, spec.name) is not None:
             source = resolved.sources.get(spec.name, "code")
             lines.append(f'# {spec.name} = "***"  # {source}')
+    lines.append(f"# credentials: {_credentials_in_use(resolved.settings)}")
     return "\n".join(lines) + "\n"
+
+
+def _credentials_in_use(settings: Settings) -> str:
+    """Which credentials a run would use, and from where; never a secret."""
+    try:
+        return find_credentials(settings, warn=False).describe()
+    except ConfigError as error:
+        return f"none usable: {error}"

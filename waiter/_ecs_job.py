@@ -29,9 +29,7 @@ class EcsJobClient:
 
     async def fetch(self, task_id: str) -> TaskStatus:
         url = self._base + quote(task_id, safe="")
-        document = await get_json(
-            self._session, url, self._auth.headers("GET", url), proxy=self._proxy
-        )
+        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
         status = document.get("status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no status: {str(document)[:200]!r}")

@@ -10,13 +10,18 @@ second request with a 503), which is how tests inject faults into an otherwise n
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+
+from ._signing import verify_signature
 
 __all__ = ["FakeKps", "Reply", "SeenRequest"]
 
@@ -40,6 +45,11 @@ class Reply:
 
 Step = tuple[float, "str | Reply"]
 
+# The gateway's limit on the distance between X-Sdk-Date and its own clock.
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+_SDK_DATE = "%Y%m%dT%H%M%SZ"
+_ACCESS = re.compile(r"Access=([^,]+),")
+
 
 @dataclass(frozen=True)
 class SeenRequest:
@@ -62,6 +72,14 @@ class _ScriptedTask:
 class FakeKps:
     """The simulated KPS. ``token`` set: requests must carry it in ``X-Auth-Token``.
 
+    ``access_keys`` set (access key -> secret key): requests must be signed with one of them
+    (``SDK-HMAC-SHA256``), as the API gateway checks it, and answers its 401s on a bad
+    signature, an unknown key, or an ``X-Sdk-Date`` more than 15 minutes from ``wall_clock``
+    (default: the real UTC time; skew it to play a server whose clock differs). A key listed
+    in ``security_tokens`` is temporary: its requests must carry that ``X-Security-Token``.
+    With both ``token`` and ``access_keys``, a signed request is checked as signed and any
+    other as a token request.
+
     ``clock`` defaults to the event loop's time, so the server and the client agree on time
     even when the tests' loop fast-forwards through waits. ``timelines_from_first_poll``
     starts each task's timeline at its first request instead of when serving starts, which
@@ -73,11 +91,18 @@ class FakeKps:
         *,
         project_id: str = "demo-project",
         token: str | None = None,
+        access_keys: Mapping[str, str] | None = None,
+        security_tokens: Mapping[str, str] | None = None,
+        wall_clock: Callable[[], datetime] | None = None,
         clock: Callable[[], float] | None = None,
         timelines_from_first_poll: bool = False,
     ) -> None:
         self.project_id = project_id
         self.token = token
+        # Mutable on purpose: a test can revoke a key, or add a refreshed one, mid-run.
+        self.access_keys = None if access_keys is None else dict(access_keys)
+        self.security_tokens = dict(security_tokens or {})
+        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._from_first_poll = timelines_from_first_poll
         self._clock = clock or (lambda: asyncio.get_running_loop().time())
         self._tasks: dict[str, _ScriptedTask] = {}
@@ -213,10 +238,58 @@ class FakeKps:
         return entry
 
     def _refused(self, request: web.Request) -> web.StreamResponse | None:
-        if self.token is not None and request.headers.get("X-Auth-Token") != self.token:
+        signed = "Authorization" in request.headers
+        if self.access_keys is not None and (signed or self.token is None):
+            problem = self._signature_problem(request)
+            if problem is not None:
+                return problem
+        elif self.token is not None and request.headers.get("X-Auth-Token") != self.token:
             return self._error(Reply(401, "APIGW.0301", "Incorrect IAM authentication information"))
         if request.match_info["project_id"] != self.project_id:
             return self._error(Reply(403, "KPS.0004", "the project ID does not match the token"))
+        return None
+
+    def _signature_problem(self, request: web.Request) -> web.StreamResponse | None:
+        """The gateway's 401 for a request whose signature it would refuse, else None."""
+        assert self.access_keys is not None
+        headers = request.headers
+        now = self._wall_clock()
+
+        def refuse(why: str) -> web.StreamResponse:
+            # The gateway's Date is its own clock's: what lets a client see that it is off.
+            date = email.utils.format_datetime(now.astimezone(UTC), usegmt=True)
+            message = f"Incorrect IAM authentication information: {why}"
+            return self._error(Reply(401, "APIGW.0301", message, headers={"Date": date}))
+
+        access = _ACCESS.search(headers.get("Authorization", ""))
+        if access is None:
+            return refuse("Authorization header not found or not SDK-HMAC-SHA256")
+        access_key = access.group(1)
+        if access_key not in self.access_keys:
+            return refuse(f"ak {access_key} not exist")
+        try:
+            sent = datetime.strptime(headers.get("X-Sdk-Date", ""), _SDK_DATE).replace(tzinfo=UTC)
+        except ValueError:
+            return refuse("x-sdk-date is missing or malformed")
+        if abs(now - sent) > MAX_CLOCK_SKEW:
+            return refuse(
+                "calc aksk signature fail:signature expired, signature time:"
+                f"{sent.strftime(_SDK_DATE)},server time:{now.astimezone(UTC).strftime(_SDK_DATE)}"
+            )
+        expected_token = self.security_tokens.get(access_key)
+        if expected_token is not None and headers.get("X-Security-Token") != expected_token:
+            return refuse("security token invalid or expired")
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        if not verify_signature(
+            request.method,
+            url,
+            headers,
+            b"",
+            self.access_keys.get,
+            now=now,
+            max_skew=MAX_CLOCK_SKEW,
+        ):
+            return refuse("verify aksk signature fail")
         return None
 
     async def _no_such_api(self, request: web.Request) -> web.StreamResponse:

@@ -5,15 +5,18 @@ Only this module and the API clients import aiohttp, so ``--help`` and usage err
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from ._api_errors import error_from_answer
+from ._auth import Auth, refusal_context
 from ._errors import BadAnswer, TransientError
 from ._settings import Settings
 from ._version import __version__
@@ -23,7 +26,11 @@ __all__ = [
     "get_json",
     "make_session",
     "proxy_for",
+    "read_bounded",
+    "retry_transient",
 ]
+
+T = TypeVar("T")
 
 # A task status is a few hundred bytes; anything near this size is not an answer we want.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -80,17 +87,21 @@ def _bypassed(host: str, no_proxy: str) -> bool:
 async def get_json(
     session: aiohttp.ClientSession,
     url: str,
-    headers: dict[str, str],
+    auth: Auth,
     *,
     proxy: str | None = None,
     not_found_codes: Collection[str] = (),
 ) -> dict[str, object]:
-    """GET ``url`` and return its JSON object, or raise the typed ApiError that fits."""
+    """GET ``url`` and return its JSON object, or raise the typed ApiError that fits.
+
+    The request is authenticated (signed, for AK/SK) anew on every call, retries included.
+    """
+    headers = auth.headers("GET", url)
     try:
         async with session.get(
             url, headers=headers, allow_redirects=False, proxy=proxy
         ) as response:
-            body = await _read_bounded(response)
+            body = await read_bounded(response)
             status, answer_headers = response.status, response.headers
     except TimeoutError:
         raise TransientError(
@@ -100,7 +111,15 @@ async def get_json(
         raise TransientError(f"{type(error).__name__}: {error}") from None
 
     if status != 200:
-        raise error_from_answer(status, body, answer_headers, not_found_codes=not_found_codes)
+        credentials, signed = refusal_context(auth)
+        raise error_from_answer(
+            status,
+            body,
+            answer_headers,
+            not_found_codes=not_found_codes,
+            credentials=credentials,
+            signed=signed,
+        )
     try:
         document = json.loads(body)
     except ValueError:
@@ -114,7 +133,7 @@ async def get_json(
     return document
 
 
-async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
     if (response.content_length or 0) > MAX_ANSWER_BYTES:
         raise BadAnswer(f"answer of {response.content_length} bytes refused (limit 1 MiB)")
     chunks, size = [], 0
@@ -124,3 +143,20 @@ async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
             raise BadAnswer("answer larger than 1 MiB refused")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def retry_transient(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Await ``call()``, trying again after 1 s, 2 s, ... when it fails with a TransientError.
+
+    For the few requests made once when a Waiter starts (temporary credentials, the project
+    ID): a blip should not stop the run, and they have no task schedule to follow. Real time
+    (the loop's), not the Waiter's clock: an instant test clock would make no pause at all.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except TransientError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

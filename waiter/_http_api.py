@@ -37,9 +37,7 @@ class JsonTaskClient:
         url = self._template.replace("{project_id}", self._project_id).replace(
             "{task_id}", quote(task_id, safe="")
         )
-        document = await get_json(
-            self._session, url, self._auth.headers("GET", url), proxy=self._proxy
-        )
+        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
         status = follow(document, self._pointer)
         if isinstance(status, bool) or not isinstance(status, str | int | float) or status == "":
             raise BadAnswer(

@@ -40,7 +40,7 @@ class KpsClient:
         document = await get_json(
             self._session,
             url,
-            self._auth.headers("GET", url),
+            self._auth,
             proxy=self._proxy,
             not_found_codes=_NOT_FOUND_CODES,
         )
@@ -52,9 +52,7 @@ class KpsClient:
 
     async def fetch_page(self, listing: Listing, offset: int) -> Page:
         url = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
-        document = await get_json(
-            self._session, url, self._auth.headers("GET", url), proxy=self._proxy
-        )
+        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
         entries, total = document.get("tasks"), document.get("total")
         if not isinstance(entries, list) or not isinstance(total, int):
             raise BadAnswer(f"the {listing}-tasks answer has no tasks list or total")

@@ -11,12 +11,24 @@ from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["Redactor", "configure_logging"]
+__all__ = ["Redactor", "configure_logging", "remember_secrets"]
 
 # Field names whose values are secrets whatever they hold.
 _SECRET_FIELDS = frozenset(
-    {"token", "auth_token", "x-auth-token", "secret_key", "sk", "security_token", "authorization"}
-)
+    {
+        "token", "auth_token", "x-auth-token", "secret_key", "sk", "security_token",
+        "x-security-token", "securitytoken", "secret", "authorization",
+    }
+)  # fmt: skip
+
+# Secrets learnt while running (a token file, a profile file, the ECS metadata service): the
+# command line configures logging before they are read, so they are masked from here too.
+_learnt: set[str] = set()
+
+
+def remember_secrets(*secrets: str | None) -> None:
+    """Mask these values in every event from now on (where the command line set up logging)."""
+    _learnt.update(secret for secret in secrets if secret)
 
 
 class Redactor:
@@ -27,8 +39,9 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._given = {s for s in secrets if s}
+        self._secrets: list[str] = []
+        self._known = -1
 
     def __call__(
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
@@ -41,6 +54,10 @@ class Redactor:
         return event_dict
 
     def mask(self, text: str) -> str:
+        if self._known != len(_learnt):  # a secret was learnt since the last event
+            self._known = len(_learnt)
+            # Longest first, so a secret that contains another is masked whole.
+            self._secrets = sorted(self._given | _learnt, key=len, reverse=True)
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text

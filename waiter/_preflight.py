@@ -1,6 +1,8 @@
 """Checks made before anything is sent: where to send, with which credentials, over what TLS.
 
-Kept free of aiohttp, so the command line can reject a bad configuration at once.
+Kept free of aiohttp, so the command line can reject a bad configuration at once. What needs
+the network (temporary credentials, a project ID looked up from IAM) is only planned here, and
+done when the Waiter starts (``_startup.py``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,22 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._apis import API_KINDS, ApiKind
-from ._auth import Auth, auth_from_settings
+from ._credentials import FoundCredentials, find_credentials
 from ._errors import ConfigError
 from ._json_pointer import parse_pointer
+from ._regions import default_endpoint, iam_endpoint
 from ._settings import SPECS_BY_NAME, Settings
 from ._status import StatusClassifier
 
-__all__ = ["Ready", "check_ready", "endpoint_for"]
+__all__ = ["Discovery", "Ready", "check_ready", "endpoint_for"]
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The project ID is to be looked up: the projects named ``region`` on ``iam_endpoint``."""
+
+    iam_endpoint: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -26,11 +37,14 @@ class Ready:
 
     kind: ApiKind
     endpoint: str  # for --api http: the URL template
-    project_id: str | None
-    auth: Auth
+    project_id: str | None  # None: not needed, or to be found by ``discovery``
+    credentials: FoundCredentials
     tls: ssl.SSLContext
     classifier: StatusClassifier
     status_field: str | None = None
+    discovery: Discovery | None = None
+    # Set when the endpoint comes from a region the API is not known to serve.
+    unknown_region: str | None = None
 
 
 def check_ready(settings: Settings) -> Ready:
@@ -40,20 +54,47 @@ def check_ready(settings: Settings) -> Ready:
         endpoint = _http_template(settings)
     else:
         endpoint = endpoint_for(settings, kind)
+    _check_scheme(endpoint.split("{", 1)[0], settings, "endpoint")
+    credentials = find_credentials(settings)
+    # The profile file's project_id counts only when no other source names one.
+    project_id = settings.project_id or credentials.project_id
     needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
-    if needs_project and not settings.project_id:
-        how = SPECS_BY_NAME["project_id"].how_to_set()
-        raise ConfigError(f"no project ID: {how}", setting="project_id")
-    _check_scheme(endpoint.split("{", 1)[0], settings)
+    discovery = None
+    if needs_project and not project_id:
+        discovery = _discovery(settings, credentials)
+    unknown = None
+    if settings.endpoint is None and kind.regions is not None and settings.region:
+        unknown = None if settings.region in kind.regions else settings.region
     return Ready(
         kind,
         endpoint,
-        settings.project_id,
-        auth_from_settings(settings),
+        project_id,
+        credentials,
         _tls(settings),
         _classifier(settings, kind),
         settings.status_field,
+        discovery,
+        unknown,
     )
+
+
+def _discovery(settings: Settings, credentials: FoundCredentials) -> Discovery:
+    """How to look the project ID up from IAM, or ConfigError when it cannot be."""
+    how = SPECS_BY_NAME["project_id"].how_to_set()
+    if not credentials.signs:
+        # IAM answers a token's projects too, but a token is scoped to one project already:
+        # whoever made it knows the project ID.
+        raise ConfigError(f"no project ID: {how}", setting="project_id")
+    if not settings.region:
+        raise ConfigError(
+            f"no project ID: {how}; or set the region (--region, WAITER_REGION or kps.region) "
+            "so that waiter can look it up from IAM",
+            setting="project_id",
+        )
+    template = settings.iam_endpoint or iam_endpoint(settings.region)
+    endpoint = template.replace("{region}", settings.region).rstrip("/")
+    _check_scheme(endpoint, settings, "auth.iam_endpoint")
+    return Discovery(endpoint, settings.region)
 
 
 def _http_template(settings: Settings) -> str:
@@ -91,12 +132,15 @@ def endpoint_for(settings: Settings, kind: ApiKind | None = None) -> str:
                 "OS_REGION_NAME) or kps.region, or give the whole endpoint with --endpoint",
                 setting="region",
             )
-        template = template.replace("{region}", settings.region)
+        if settings.endpoint is None:
+            template = default_endpoint(template, settings.region)
+        else:
+            template = template.replace("{region}", settings.region)
     return template.rstrip("/")
 
 
-def _check_scheme(endpoint: str, settings: Settings) -> None:
-    """Refuse plain http off loopback: the token would cross the network in clear text."""
+def _check_scheme(endpoint: str, settings: Settings, label: str) -> None:
+    """Refuse plain http off loopback: a token or security token would cross in clear text."""
     parts = urlsplit(endpoint)
     if parts.scheme == "https" or settings.allow_insecure_http:
         return
@@ -107,9 +151,9 @@ def _check_scheme(endpoint: str, settings: Settings) -> None:
         loopback = False
     if not loopback:
         raise ConfigError(
-            f"endpoint {endpoint} is plain http and not on this machine: use https, "
+            f"{label} {endpoint} is plain http and not on this machine: use https, "
             "or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
-            setting="endpoint",
+            setting=label.rpartition(".")[2],
         )
 
 

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 from ._errors import ConfigError
 
-__all__ = ["SPECS", "SPECS_BY_NAME", "Settings", "Spec"]
+__all__ = ["DEFAULT_METADATA_URL", "SPECS", "SPECS_BY_NAME", "Settings", "Spec", "source_of"]
 
 OutputFormat = Literal["auto", "json", "text"]
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+CredentialSource = Literal["auto", "ecs-metadata"]
+
+# Where an ECS asks for the temporary credentials of its agency (the SDK's address).
+DEFAULT_METADATA_URL = "http://169.254.169.254/openstack/latest/securitykey"
 
 # Region names are spliced into a host name, so only what a real region can contain.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -42,6 +47,11 @@ class Settings:
     project_id: str | None = None
     token_file: Path | None = None
     credentials_file: Path | None = None
+    # "ecs-metadata": fall back on the ECS metadata service's temporary credentials.
+    source: CredentialSource = "auto"
+    metadata_url: str = DEFAULT_METADATA_URL
+    # None: https://iam.{region}.myhuaweicloud.com, asked for the project ID when none is given.
+    iam_endpoint: str | None = None
     timeout: float = 1800.0
     min_interval: float = 2.0
     max_interval: float = 20.0
@@ -73,6 +83,10 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     security_token: str | None = field(default=None, repr=False)
 
+    # Where each value came from ("environment HUAWEICLOUD_SDK_AK"), for messages that name a
+    # source. Filled by Settings.load and the command line; not a setting, so not a field.
+    _sources: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
     def __post_init__(self) -> None:
         for spec in SPECS:
             if spec.check is not None:
@@ -88,13 +102,8 @@ class Settings:
                 setting="min_interval",
             )
         for name in ("token", "access_key", "secret_key", "security_token"):
-            value = getattr(self, name)
-            if value is not None and not is_header_safe(value):
-                # Never echo the value: it is a secret.
-                raise ConfigError(
-                    f"{name} contains spaces or control characters; check how it was copied",
-                    setting=name,
-                )
+            check_secret(name, getattr(self, name))
+        _check_key_pair(self.access_key, self.secret_key, self.security_token)
 
     @classmethod
     def load(
@@ -112,6 +121,42 @@ class Settings:
 
 def is_header_safe(value: str) -> bool:
     return bool(value) and all(33 <= ord(ch) < 127 for ch in value)
+
+
+def check_secret(name: str, value: str | None) -> None:
+    """A secret goes into a header: refuse what cannot be one, without ever echoing it."""
+    if value is not None and not is_header_safe(value):
+        raise ConfigError(
+            f"{name} contains spaces or control characters; check how it was copied",
+            setting=name,
+        )
+
+
+def _check_key_pair(
+    access_key: str | None, secret_key: str | None, security_token: str | None
+) -> None:
+    # The environment's pairs are checked where their variables are known (_config); this
+    # catches the same mistakes in settings given in code.
+    if bool(access_key) != bool(secret_key):
+        given, missing = (
+            ("access_key", "secret_key") if access_key else ("secret_key", "access_key")
+        )
+        raise ConfigError(
+            f"{given} is given without {missing}: an access key and its secret key go "
+            "together; give both, or neither",
+            setting=missing,
+        )
+    if security_token and not access_key:
+        raise ConfigError(
+            "security_token is given without access_key and secret_key: a security token "
+            "belongs to a temporary key pair; give all three, or none",
+            setting="security_token",
+        )
+
+
+def source_of(settings: Settings, name: str) -> str | None:
+    """Where a setting's value came from, when the settings were loaded (else None)."""
+    return settings._sources.get(name)
 
 
 # --- parsers: raw value (TOML value, environment string or flag string) -> typed value ---------
@@ -213,10 +258,16 @@ def _project_id(value: str | None) -> str | None:
     return f"must be 1-64 characters of A-Z a-z 0-9 . _ -, got {value!r}"
 
 
-def _endpoint(value: str | None) -> str | None:
-    if value is None or re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
-        return None
-    return f"must be an http(s) URL such as https://kms.cn-north-4.myhuaweicloud.com, got {value!r}"
+def _http_url(example: str) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is None or re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            return None
+        return f"must be an http(s) URL such as {example}, got {value!r}"
+
+    return check
+
+
+_endpoint = _http_url("https://kms.cn-north-4.myhuaweicloud.com")
 
 
 def _url_template(value: str | None) -> str | None:
@@ -268,7 +319,20 @@ SPECS: tuple[Spec, ...] = (
           "file holding an IAM token (the environment may give the token itself)",
           flag="--token-file"),
     Spec("credentials_file", "auth.credentials_file", parse_path,
-          "Huawei Cloud credentials file (AK/SK)"),
+          "profile file with AK/SK ([basic] ak, sk); default ~/.huaweicloud/credentials",
+          env=("HUAWEICLOUD_SDK_CREDENTIALS_FILE",)),
+    Spec("source", "auth.source", choice("auto", "ecs-metadata"),
+          "auto = token, then AK/SK from the environment, then the profile file; ecs-metadata "
+          "= also the ECS metadata service's temporary credentials, last",
+          env=("WAITER_AUTH_SOURCE",)),
+    Spec("metadata_url", "auth.metadata_url", parse_text,
+          "where auth.source = ecs-metadata fetches temporary credentials",
+          check=_http_url(DEFAULT_METADATA_URL)),
+    Spec("iam_endpoint", "auth.iam_endpoint", parse_text,
+          "IAM endpoint that finds the project ID (AK/SK without one); default "
+          "https://iam.{region}.myhuaweicloud.com",
+          flag="--iam-endpoint", env=("HUAWEICLOUD_SDK_IAM_ENDPOINT",),
+          check=_http_url("https://iam.cn-north-4.myhuaweicloud.com")),
     Spec("timeout", "poll.timeout", parse_seconds, "overall deadline, seconds",
           flag="--timeout", env=("WAITER_TIMEOUT",), check=_more_than_zero),
     Spec("min_interval", "poll.min_interval", parse_seconds,

@@ -18,6 +18,7 @@ from ._http import make_session
 from ._preflight import check_ready
 from ._result import Outcome, TaskResult
 from ._settings import Settings
+from ._startup import Started, start
 from ._task_ids import check_task_ids
 
 __all__ = ["Waiter", "wait_for"]
@@ -29,8 +30,11 @@ class Waiter:
     >>> async with Waiter(settings) as waiter:
     ...     result = await waiter.wait("task-id")
 
-    The settings are checked when the Waiter is made: a missing project ID, region or token
-    raises :class:`waiter.ConfigError` before anything is sent. ``clock`` and ``rng`` replace the
+    The settings are checked when the Waiter is made: a missing project ID, region or
+    credentials raise :class:`waiter.ConfigError` before anything is sent. Entering it fetches
+    what needs the network, once: temporary credentials (``auth.source = "ecs-metadata"``,
+    then kept fresh) and the project ID from IAM when AK/SK come without one; when that fails
+    it raises ConfigError too, and nothing is polled. ``clock`` and ``rng`` replace the
     event loop's time and the random jitter (for tests); ``logger`` replaces the structlog logger.
     """
 
@@ -48,12 +52,19 @@ class Waiter:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._log = logger or structlog.get_logger("waiter")
         self._session: aiohttp.ClientSession | None = None
+        self._started: Started | None = None
         self._engine: Engine | None = None
 
     async def __aenter__(self) -> Self:
-        ready = self._ready
-        self._session = make_session(self.settings, ready.tls)
-        api = ready.kind.build(self._session, ready)
+        self._session = make_session(self.settings, self._ready.tls)
+        try:
+            self._started = await start(self._session, self._ready, logger=self._log)
+        except BaseException:
+            await self._session.close()
+            self._session = None
+            raise
+        ready = self._started.ready
+        api = ready.kind.build(self._session, ready, self._started.auth)
         self._engine = Engine(
             api,
             self.settings,
@@ -73,10 +84,12 @@ class Waiter:
         try:
             if self._engine is not None:
                 await self._engine.close()
+            if self._started is not None:
+                await self._started.close()
         finally:
             if self._session is not None:
                 await self._session.close()
-            self._engine = self._session = None
+            self._engine = self._session = self._started = None
 
     async def wait(self, task_id: str) -> TaskResult:
         """Wait on one task and return its result."""

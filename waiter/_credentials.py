@@ -1,0 +1,247 @@
+"""Which credentials to use, and where they came from.
+
+The order is the contract's, and the official SDK's where they overlap: an IAM token; else an
+access key pair from the environment (``HUAWEICLOUD_SDK_*``, then Terraform's ``HW_*``), given
+in code, or from the profile file; else, only when ``auth.source = "ecs-metadata"`` asks for it,
+the ECS metadata service's temporary credentials (fetched later, asynchronously, by the Waiter).
+Only this module reads the token and profile files.
+"""
+
+from __future__ import annotations
+
+import configparser
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from ._errors import ConfigError
+from ._logs import remember_secrets
+from ._settings import SPECS_BY_NAME, Settings, is_header_safe, source_of
+from ._signing import AkSkCredentials
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "FoundCredentials",
+    "access_key_families",
+    "find_credentials",
+]
+
+# The SDK's default profile file: ~/.huaweicloud/credentials, section [basic].
+DEFAULT_PROFILE = Path("~/.huaweicloud/credentials")
+_SECTION = "basic"
+
+Kind = Literal["token", "access-key", "ecs-metadata"]
+
+
+@dataclass(frozen=True)
+class FoundCredentials:
+    """The credentials chosen, and where they came from (never the secret itself).
+
+    ``source`` completes "credentials from ...": ``environment HUAWEICLOUD_SDK_AK``,
+    ``profile file /home/me/.huaweicloud/credentials``. ``keys`` is None for a token, and for
+    the ECS metadata service until the Waiter fetches them.
+    """
+
+    kind: Kind
+    source: str
+    token: str | None = field(default=None, repr=False)
+    keys: AkSkCredentials | None = None
+    # The profile file's project_id: used only when no project ID is set elsewhere.
+    project_id: str | None = None
+    metadata_url: str | None = None
+
+    @property
+    def signs(self) -> bool:
+        """Whether requests are signed with an access key (and so IAM can name the project)."""
+        return self.kind != "token"
+
+    def describe(self) -> str:
+        """One line for ``--show-config``: what is used, from where, and how."""
+        if self.kind == "token":
+            return f"IAM token from {self.source} (sent as X-Auth-Token)"
+        if self.kind == "ecs-metadata":
+            return (
+                f"temporary access key from {self.source}, fetched at start and refreshed "
+                "before it expires (signed requests)"
+            )
+        temporary = "temporary " if self.keys and self.keys.security_token else ""
+        project = f"; project ID {self.project_id} from it" if self.project_id else ""
+        return f"{temporary}access key from {self.source} (signed requests){project}"
+
+
+def access_key_families() -> list[tuple[str, str, str]]:
+    """The environment's (AK, SK, security token) variables, one family a row, in order.
+
+    A pair is taken from one family only: an AK from one with an SK from another would sign
+    with a secret that does not belong to the key.
+    """
+    return list(
+        zip(
+            SPECS_BY_NAME["access_key"].env,
+            SPECS_BY_NAME["secret_key"].env,
+            SPECS_BY_NAME["security_token"].env,
+            strict=True,
+        )
+    )
+
+
+def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentials:
+    """The first source that has credentials, or ConfigError saying how to give some.
+
+    ``warn=False`` reads without logging (``--show-config`` prints TOML on stdout, where no
+    log line may go before logging is set up).
+    """
+    if settings.token:
+        return FoundCredentials(
+            "token", source_of(settings, "token") or "Settings.token", token=settings.token
+        )
+    if settings.token_file is not None:
+        token = _read_token_file(settings.token_file, warn=warn)
+        return FoundCredentials("token", f"file {settings.token_file}", token=token)
+    if settings.access_key and settings.secret_key:
+        keys = AkSkCredentials(settings.access_key, settings.secret_key, settings.security_token)
+        source = source_of(settings, "access_key") or "Settings.access_key"
+        return FoundCredentials("access-key", source, keys=keys)
+    profile = settings.credentials_file
+    if profile is not None or DEFAULT_PROFILE.expanduser().exists():
+        path = profile or DEFAULT_PROFILE.expanduser()
+        keys, project_id = _read_profile(path, settings, warn=warn)
+        return FoundCredentials(
+            "access-key", f"profile file {path}", keys=keys, project_id=project_id
+        )
+    if settings.source == "ecs-metadata":
+        return FoundCredentials(
+            "ecs-metadata",
+            f"the ECS metadata service at {settings.metadata_url}",
+            metadata_url=settings.metadata_url,
+        )
+    raise ConfigError(
+        "no credentials: set WAITER_AUTH_TOKEN (or HW_AUTH_TOKEN, OS_AUTH_TOKEN) or "
+        "--token-file PATH; or an access key pair (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, "
+        f"or HW_ACCESS_KEY and HW_SECRET_KEY); or a profile file {DEFAULT_PROFILE} "
+        '(auth.credentials_file); or, on an ECS with an agency, auth.source = "ecs-metadata"',
+        setting="token",
+    )
+
+
+# --- the token file ---------------------------------------------------------------------------
+
+
+def _read_token_file(path: Path, *, warn: bool) -> str:
+    try:
+        if warn:
+            _warn_if_others_can_read(path, "token_file_readable_by_others")
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"auth.token_file {path} cannot be read ({_reason(error)}); fix the path given by "
+            "--token-file or auth.token_file",
+            setting="token_file",
+        ) from None
+    if not token:
+        raise ConfigError(f"auth.token_file {path} is empty; put the IAM token in it")
+    if not is_header_safe(token):
+        # Never echo the value: it is a secret.
+        raise ConfigError(
+            f"auth.token_file {path} holds spaces or control characters inside the token; "
+            "put only the token in it",
+            setting="token_file",
+        )
+    remember_secrets(token)
+    return token
+
+
+# --- the profile file -------------------------------------------------------------------------
+
+
+def _read_profile(
+    path: Path, settings: Settings, *, warn: bool
+) -> tuple[AkSkCredentials, str | None]:
+    """``[basic]`` ``ak``, ``sk`` and optional ``security_token``, ``project_id``."""
+    given_by = source_of(settings, "credentials_file")
+    where = f"credentials file {path}" + (f" (from {given_by})" if given_by else "")
+    fix = (
+        f"fix it, or point auth.credentials_file (or HUAWEICLOUD_SDK_CREDENTIALS_FILE) "
+        f"elsewhere; it needs a [{_SECTION}] section with ak = ... and sk = ..."
+    )
+    try:
+        if warn:
+            _warn_if_others_can_read(path, "credentials_file_readable_by_others")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"{where} cannot be read ({_reason(error)}); {fix}", setting="credentials_file"
+        ) from None
+    # No interpolation: a "%" in a secret key is just a character.
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as error:
+        raise ConfigError(
+            f"{where} is not an INI file ({_ini_problem(error)}); {fix}",
+            setting="credentials_file",
+        ) from None
+    if not parser.has_section(_SECTION):
+        raise ConfigError(f"{where} has no [{_SECTION}] section; {fix}", setting="credentials_file")
+    section = parser[_SECTION]
+    ak, sk = section.get("ak", "").strip(), section.get("sk", "").strip()
+    missing = [name for name, value in (("ak", ak), ("sk", sk)) if not value]
+    if missing:
+        raise ConfigError(
+            f"{where}: [{_SECTION}] has no {' and no '.join(missing)}; {fix}",
+            setting="credentials_file",
+        )
+    security_token = section.get("security_token", "").strip() or None
+    for name, value in (("ak", ak), ("sk", sk), ("security_token", security_token)):
+        if value is not None and not is_header_safe(value):
+            # Never echo the value: it is a secret.
+            raise ConfigError(
+                f"{where}: [{_SECTION}] {name} contains spaces or control characters; "
+                "check how it was copied",
+                setting="credentials_file",
+            )
+    remember_secrets(ak, sk, security_token)
+    project_id = section.get("project_id", "").strip() or None
+    check = SPECS_BY_NAME["project_id"].check
+    problem = check(project_id) if check else None
+    if problem:
+        raise ConfigError(
+            f"{where}: [{_SECTION}] project_id {problem}; fix it, or remove it and set "
+            "--project-id",
+            setting="credentials_file",
+        )
+    return AkSkCredentials(ak, sk, security_token), project_id
+
+
+def _ini_problem(error: configparser.Error) -> str:
+    # configparser's own messages quote the offending line, which may hold the secret key.
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno} comes before any [section] header"
+    if isinstance(error, configparser.DuplicateSectionError | configparser.DuplicateOptionError):
+        return f"line {error.lineno} repeats a section or key"
+    if isinstance(error, configparser.ParsingError):
+        lines = ", ".join(str(lineno) for lineno, _ in error.errors)
+        return f"line {lines} is neither a [section] header nor key = value"
+    return type(error).__name__
+
+
+def _reason(error: OSError | UnicodeDecodeError) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return error.strerror or type(error).__name__
+
+
+_warned: set[Path] = set()
+
+
+def _warn_if_others_can_read(path: Path, event: str) -> None:
+    """Warn, as ssh does for keys, when group or others may read a file holding a secret."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077 and path not in _warned:
+        _warned.add(path)  # once per file: the settings may be checked more than once
+        structlog.get_logger("waiter").warning(
+            event, path=str(path), mode=f"{mode:04o}", fix=f"chmod 600 {path}"
+        )
