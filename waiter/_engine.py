@@ -85,7 +85,8 @@ class Engine:
         self.api = api
         self.settings = settings
         self.clock = clock
-        self.log = logger
+        # Bound once: structlog's lazy proxy would rebuild the logger on every event.
+        self.log = logger = logger.bind()
         self.schedule = Schedule(settings.min_interval, settings.max_interval, rng)
         self.classifier = classifier
         self.limiter = RequestLimiter(

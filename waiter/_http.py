@@ -134,8 +134,12 @@ async def get_json(
 
 
 async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    if (response.content_length or 0) > MAX_ANSWER_BYTES:
-        raise BadAnswer(f"answer of {response.content_length} bytes refused (limit 1 MiB)")
+    length = response.content_length
+    if length is not None:
+        if length > MAX_ANSWER_BYTES:
+            raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
+        # The usual case, and the cheap one: the size is announced and small.
+        return await response.read()
     chunks, size = [], 0
     async for chunk in response.content.iter_chunked(64 * 1024):
         size += len(chunk)
