@@ -12,7 +12,7 @@ import pytest
 from waiter import ConfigError, Settings, Waiter
 from waiter._auth import auth_from_settings
 from waiter._config import render_toml, resolve
-from waiter._settings import SPECS, SPECS_BY_NAME
+from waiter._specs import SPECS, SPECS_BY_NAME
 from waiter._task_ids import check_task_ids, parse_id_lines
 
 CONFIG_KEYS = {spec.key for spec in SPECS if spec.key}

@@ -10,7 +10,7 @@ import pytest
 
 from waiter import Settings
 from waiter._config import resolve
-from waiter._settings import SPECS
+from waiter._specs import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

@@ -18,7 +18,8 @@ from ._apis import API_KINDS
 from ._credentials import access_key_families, find_credentials
 from ._errors import ConfigError
 from ._regions import region_variable
-from ._settings import SPECS, SPECS_BY_NAME, Settings, Spec, check_secret
+from ._settings import Settings, check_secret
+from ._specs import SPECS, SPECS_BY_NAME, Spec
 
 __all__ = ["Resolved", "find_config_file", "render_toml", "resolve"]
 

@@ -19,8 +19,9 @@ import structlog
 
 from ._errors import ConfigError
 from ._logs import remember_secrets
-from ._settings import SPECS_BY_NAME, Settings, is_header_safe, source_of
+from ._settings import Settings, is_header_safe, source_of
 from ._signing import AkSkCredentials
+from ._specs import SPECS_BY_NAME
 
 __all__ = [
     "DEFAULT_PROFILE",

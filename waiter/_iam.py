@@ -16,7 +16,7 @@ from ._auth import SigningAuth
 from ._errors import ApiError, ConfigError
 from ._http import get_json, proxy_for, retry_transient
 from ._preflight import Discovery
-from ._settings import SPECS_BY_NAME
+from ._specs import SPECS_BY_NAME
 
 __all__ = ["discover_project_id"]
 

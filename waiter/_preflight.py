@@ -17,7 +17,8 @@ from ._credentials import FoundCredentials, find_credentials
 from ._errors import ConfigError
 from ._json_pointer import parse_pointer
 from ._regions import default_endpoint, iam_endpoint
-from ._settings import SPECS_BY_NAME, Settings
+from ._settings import Settings
+from ._specs import SPECS_BY_NAME
 from ._status import StatusClassifier
 
 __all__ = ["Discovery", "Ready", "check_ready", "endpoint_for"]

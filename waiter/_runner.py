@@ -11,16 +11,30 @@ from typing import TextIO, cast
 import structlog
 
 from ._errors import ConfigError
-from ._exit import SIGNAL_EXIT, exit_code
+from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._logs import configure_logging
 from ._output import ResultPrinter
 from ._preflight import check_ready
 from ._progress import LiveLine, Progress
 from ._reports import append_markdown_summary, write_junit_xml
-from ._result import TaskResult
+from ._result import Outcome, TaskResult
 from ._settings import Settings
 
-__all__ = ["run_demo", "run_wait"]
+__all__ = ["exit_code", "run_demo", "run_wait"]
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def exit_code(results: Sequence[TaskResult]) -> int:
+    """The contract's exit code for a finished (not interrupted) set of results."""
+    outcomes = {result.outcome for result in results}
+    if Outcome.FAILURE in outcomes:
+        return EXIT_FAILURE
+    if Outcome.ERROR in outcomes:
+        return EXIT_ERROR
+    if Outcome.TIMEOUT in outcomes:
+        return EXIT_TIMEOUT
+    return EXIT_OK
 
 
 def run_wait(settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
