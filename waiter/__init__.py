@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 
+from ._version import __version__
+
 # Not `from typing import TYPE_CHECKING`: importing typing costs every command ~10 ms, and
 # mypy treats any name TYPE_CHECKING as true.
 TYPE_CHECKING = False
