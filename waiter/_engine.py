@@ -34,7 +34,7 @@ from ._clock import Clock
 from ._errors import ApiError, AuthError, BadAnswer, NotFound
 from ._limits import RequestLimiter
 from ._result import Outcome, TaskResult
-from ._schedule import Schedule, clamp_to_deadline
+from ._schedule import Schedule, Wait, clamp_to_deadline
 from ._settings import Settings
 from ._status import StatusClassifier, Verdict
 from ._task_api import BulkTaskApi, Listing, TaskApi, TaskStatus
@@ -350,23 +350,10 @@ class _Run:
                 self._time_out(task)
             return
         self._rounds += 1
-        wait = clamp_to_deadline(
-            engine.schedule.wait(self._rounds),
-            retry_after=fault.retry_after if fault else None,
-            now=now,
-            deadline=self.deadline,
-        )
+        wait = self._next_wait(self._rounds, fault, now)
         self._last_round = wait.last
         if fault is not None:
-            engine.log.info(
-                "retry_scheduled",
-                listing="bulk round",
-                http_status=fault.http_status,
-                error_code=fault.code,
-                request_id=fault.request_id,
-                error=fault.message,
-                wait_s=round(wait.seconds, 3),
-            )
+            self._log_retry(fault, wait, listing="bulk round")
         else:
             engine.log.debug(
                 "round_scheduled", pending=len(self._waiting_for_round), wait_s=wait.seconds
@@ -396,29 +383,35 @@ class _Run:
         if fault is None and self._bulk_active():
             self._waiting_for_round[task] = None  # the next round will look at it
             return
-        wait = clamp_to_deadline(
-            engine.schedule.wait(task.polls),
-            retry_after=fault.retry_after if fault else None,
-            now=now,
-            deadline=self.deadline,
-        )
+        wait = self._next_wait(task.polls, fault, now)
         task.last_poll = wait.last
         if fault is not None:
-            engine.log.info(
-                "retry_scheduled",
-                task_id=task.task_id,
-                attempt=task.faults_in_a_row,
-                http_status=fault.http_status,
-                error_code=fault.code,
-                request_id=fault.request_id,
-                error=fault.message,
-                wait_s=round(wait.seconds, 3),
-            )
+            self._log_retry(fault, wait, task_id=task.task_id, attempt=task.faults_in_a_row)
         else:
             engine.log.debug(
                 "poll_scheduled", task_id=task.task_id, status=task.status, wait_s=wait.seconds
             )
         self._due_at(task, now + wait.seconds)
+
+    def _next_wait(self, polls: int, fault: ApiError | None, now: float) -> Wait:
+        """The schedule's wait after ``polls`` polls (or rounds), Retry-After, deadline."""
+        return clamp_to_deadline(
+            self.engine.schedule.wait(polls),
+            retry_after=fault.retry_after if fault else None,
+            now=now,
+            deadline=self.deadline,
+        )
+
+    def _log_retry(self, fault: ApiError, wait: Wait, **about: object) -> None:
+        self.engine.log.info(
+            "retry_scheduled",
+            **about,
+            http_status=fault.http_status,
+            error_code=fault.code,
+            request_id=fault.request_id,
+            error=fault.message,
+            wait_s=round(wait.seconds, 3),
+        )
 
     async def _poll_once(self, task: _Task) -> ApiError | None:
         """Poll once and act on the answer; return the fault when it is worth a retry."""

@@ -21,7 +21,7 @@ from ._settings import Settings
 from ._specs import SPECS_BY_NAME
 from ._status import StatusClassifier
 
-__all__ = ["Discovery", "Ready", "check_ready", "endpoint_for"]
+__all__ = ["Discovery", "Ready", "check_ready", "endpoint_for", "is_loopback"]
 
 
 @dataclass(frozen=True)
@@ -145,17 +145,20 @@ def _check_scheme(endpoint: str, settings: Settings, label: str) -> None:
     parts = urlsplit(endpoint)
     if parts.scheme == "https" or settings.allow_insecure_http:
         return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(parts.hostname or ""):
         raise ConfigError(
             f"{label} {endpoint} is plain http and not on this machine: use https, "
             "or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
             setting=label.rpartition(".")[2],
         )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _tls(settings: Settings) -> ssl.SSLContext:

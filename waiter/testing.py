@@ -65,7 +65,6 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
-import ipaddress
 import signal
 import sys
 import threading
@@ -76,6 +75,7 @@ from typing import Any, NoReturn
 
 from ._clock import InstantClock, default_clock, set_default_clock
 from ._fake import FakeKps, Reply, SeenRequest, Step
+from ._preflight import is_loopback
 from ._scenario import (
     DEFAULT_PROJECT_ID,
     ScenarioError,
@@ -366,11 +366,7 @@ class _Background:
 
 def _check_loopback(host: str) -> None:
     """Refuse to serve anywhere but this machine: the fake must never be reachable from outside."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise ValueError(
             f"host {host!r} is not a loopback address: the fake KPS listens only on "
             "127.0.0.1, ::1 or localhost"
