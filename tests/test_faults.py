@@ -341,3 +341,20 @@ def test_a_dns_failure_is_a_transient_fault():
     error = run_virtual(scenario())
 
     assert "ClientConnectorDNSError" in str(error)
+
+
+def test_netrc_passwords_are_never_sent():
+    """aiohttp's trust_env would send ~/.netrc's password along: waiter never reads it."""
+    import os
+    from pathlib import Path
+
+    netrc = Path(os.environ["HOME"]) / ".netrc"  # HOME is a temporary folder in tests
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-secret\n")
+    netrc.chmod(0o600)
+    kps = fake_kps()
+    kps.add_task("t1", [(0, "SUCCESS_RESET")])
+
+    [result] = run_virtual(wait_on(kps, ["t1"]))
+
+    assert result.outcome is Outcome.SUCCESS
+    assert all("Authorization" not in request.headers for request in kps.requests)

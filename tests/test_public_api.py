@@ -78,3 +78,16 @@ def test_secrets_stay_out_of_settings_repr():
     settings = waiter.Settings(token="tok-secret", secret_key="sk-secret", access_key="ak-id")
     assert "tok-secret" not in repr(settings)
     assert "sk-secret" not in repr(settings)
+
+
+def test_a_usage_error_loads_no_http_stack_and_starts_no_event_loop():
+    out = _run_python(
+        "import sys, io, asyncio\n"
+        "from waiter._cli import main\n"
+        "started = []\n"
+        "asyncio.Runner.run = lambda self, coro: started.append(coro.close())\n"
+        "code = main(['--endpoint', 'https://kms.example.com', 't1'], stderr=io.StringIO(),"
+        " env={'WAITER_AUTH_TOKEN': 'x'})\n"
+        "print(code, 'aiohttp' in sys.modules, started)"
+    )
+    assert out == "2 False []"  # no project ID: bad usage, found before anything heavier

@@ -38,8 +38,19 @@ def exit_code(results: Sequence[TaskResult]) -> int:
 
 
 def run_wait(settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    live = _prepare(settings, stderr)  # a bad setting stops here: no event loop, no aiohttp
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-        return runner.run(_wait(settings, task_ids, stdout=stdout, stderr=stderr))
+        return runner.run(_wait(settings, task_ids, live=live, stdout=stdout))
+
+
+def _prepare(settings: Settings, stderr: TextIO) -> LiveLine | None:
+    """Logging set up and every setting checked; the live progress line, on a terminal."""
+    live = LiveLine(stderr) if settings.progress and stderr.isatty() else None
+    # LiveLine has what a log writer uses of a file: write, flush, isatty.
+    _configure_logging(settings, cast(TextIO, live) if live else stderr)
+    check_ready(settings)
+    _check_report_paths(settings)
+    return live
 
 
 def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -56,25 +67,19 @@ def run_demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
 
     async def demo() -> int:
         async with serve_demo() as endpoint:
-            return await _wait(
-                demo_settings(settings, endpoint), demo_tasks(), stdout=stdout, stderr=stderr
-            )
+            demo = demo_settings(settings, endpoint)
+            live = _prepare(demo, stderr)
+            return await _wait(demo, demo_tasks(), live=live, stdout=stdout)
 
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
         return runner.run(demo())
 
 
 async def _wait(
-    settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO
+    settings: Settings, task_ids: Sequence[str], *, live: LiveLine | None, stdout: TextIO
 ) -> int:
     """Wait on the tasks, print each result as it ends, log a summary; return the exit code."""
-    live = LiveLine(stderr) if settings.progress and stderr.isatty() else None
-    # LiveLine has what a log writer uses of a file: write, flush, isatty.
-    _configure_logging(settings, cast(TextIO, live) if live else stderr)
-    # Everything that can be wrong with the settings is found before aiohttp is even imported.
-    check_ready(settings)
-    _check_report_paths(settings)
-    from ._waiter import Waiter
+    from ._waiter import Waiter  # aiohttp loads here, once the settings passed every check
 
     waiter = Waiter(settings)
     text = settings.output == "text" or (settings.output == "auto" and stdout.isatty())
