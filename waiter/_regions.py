@@ -36,7 +36,6 @@ KPS_REGIONS = frozenset(
         "la-south-2",
         "me-east-1",
         "na-mexico-1",
-        "ru-moscow-1",
         "sa-brazil-1",
         "tr-west-1",
     }
