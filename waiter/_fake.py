@@ -14,6 +14,7 @@ import email.utils
 import itertools
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -123,7 +124,9 @@ class FakeKps:
         replies: Mapping[int, Reply] | None = None,
     ) -> None:
         """Script a task. Step times count from now if serving, else from when serving starts."""
-        task = _ScriptedTask(list(timeline), server_id or f"server-{task_id}", replies or {})
+        # A server ID shaped like a real one (a UUID), stable for a given task ID.
+        server_id = server_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"waiter-fake/{task_id}"))
+        task = _ScriptedTask(list(timeline), server_id, replies or {})
         if self._serving_since is not None:
             task.zero = self._clock()
         self._tasks[task_id] = task

@@ -19,7 +19,8 @@ class ResultPrinter:
         self._text = text
         self._stream = stream
         self._id_width = max((len(task_id) for task_id in task_ids), default=0)
-        self._status_width = 14
+        # Wide enough for every KPS status (SUCCESS_REPLACE is the longest, at 15).
+        self._status_width = 15
 
     def result(self, result: TaskResult) -> None:
         if self._text:
