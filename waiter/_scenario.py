@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ._fake import FakeKps, Reply, Step
 from ._settings import is_header_safe
+from ._specs import is_project_id
+from ._task_ids import is_task_id
 
 __all__ = [
     "DEFAULT_PROJECT_ID",
@@ -35,9 +37,6 @@ __all__ = [
 
 DEFAULT_PROJECT_ID = "0123456789abcdef0123456789abcdef"
 
-# The same alphabets the client enforces: a scenario the client would refuse is no use.
-_TASK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_PROJECT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # RFC 9110 token characters: what aiohttp accepts as a header name.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -111,14 +110,15 @@ def add_to(kps: FakeKps, scenario: Scenario) -> None:
 
 def check_task_id(value: object, where: str) -> str:
     """A task ID the client would accept; ``where`` names it in the error."""
-    if not isinstance(value, str) or not _TASK_ID.fullmatch(value) or value in {".", ".."}:
+    # The client's own check: a scenario the client would refuse is no use.
+    if not is_task_id(value):
         raise ScenarioError(f"{where} must be 1-128 characters of A-Z a-z 0-9 . _ -, got {value!r}")
     return value
 
 
 def check_project_id(value: object, where: str) -> str:
     """A project ID the client would accept; ``where`` names its source in the error."""
-    if not isinstance(value, str) or not _PROJECT_ID.fullmatch(value) or value in {".", ".."}:
+    if not is_project_id(value):
         raise ScenarioError(
             f"{where}: project_id must be 1-64 characters of A-Z a-z 0-9 . _ -, got {value!r}"
         )

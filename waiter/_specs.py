@@ -17,13 +17,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TypeGuard
 
 __all__ = [
     "DEFAULT_METADATA_URL",
     "SPECS",
     "SPECS_BY_NAME",
     "Spec",
+    "is_project_id",
     "parse_bool",
     "parse_patterns",
 ]
@@ -132,8 +133,15 @@ def _region(value: str | None) -> str | None:
     return f"must be a region name such as cn-north-4, got {value!r}"
 
 
+def is_project_id(value: object) -> TypeGuard[str]:
+    """1-64 characters of ``A-Z a-z 0-9 . _ -``, and not ``.`` or ``..``: safe in a URL path."""
+    return (
+        isinstance(value, str) and bool(_PROJECT_ID.fullmatch(value)) and value not in {".", ".."}
+    )
+
+
 def _project_id(value: str | None) -> str | None:
-    if value is None or (_PROJECT_ID.fullmatch(value) and value not in {".", ".."}):
+    if value is None or is_project_id(value):
         return None
     return f"must be 1-64 characters of A-Z a-z 0-9 . _ -, got {value!r}"
 
