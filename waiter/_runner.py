@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import TextIO, cast
 
 import structlog
@@ -14,7 +15,7 @@ from ._errors import ConfigError
 from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._logs import configure_logging
 from ._output import ResultPrinter
-from ._preflight import check_ready
+from ._preflight import Ready, check_ready
 from ._progress import LiveLine, Progress
 from ._reports import append_markdown_summary, write_junit_xml
 from ._result import Outcome, TaskResult
@@ -38,19 +39,25 @@ def exit_code(results: Sequence[TaskResult]) -> int:
 
 
 def run_wait(settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
-    live = _prepare(settings, stderr)  # a bad setting stops here: no event loop, no aiohttp
+    prepared = _prepare(settings, stderr)  # a bad setting stops here: no loop, no aiohttp
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-        return runner.run(_wait(settings, task_ids, live=live, stdout=stdout))
+        return runner.run(_wait(settings, task_ids, prepared, stdout=stdout))
 
 
-def _prepare(settings: Settings, stderr: TextIO) -> LiveLine | None:
-    """Logging set up and every setting checked; the live progress line, on a terminal."""
+@dataclass(frozen=True)
+class _Prepared:
+    ready: Ready  # the checked settings, handed to the Waiter so it need not check again
+    live: LiveLine | None  # the live progress line, on a terminal
+
+
+def _prepare(settings: Settings, stderr: TextIO) -> _Prepared:
+    """Logging set up and every setting checked, before any event loop starts."""
     live = LiveLine(stderr) if settings.progress and stderr.isatty() else None
     # LiveLine has what a log writer uses of a file: write, flush, isatty.
     _configure_logging(settings, cast(TextIO, live) if live else stderr)
-    check_ready(settings)
+    ready = check_ready(settings)
     _check_report_paths(settings)
-    return live
+    return _Prepared(ready, live)
 
 
 def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -68,20 +75,20 @@ def run_demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     async def demo() -> int:
         async with serve_demo() as endpoint:
             demo = demo_settings(settings, endpoint)
-            live = _prepare(demo, stderr)
-            return await _wait(demo, demo_tasks(), live=live, stdout=stdout)
+            return await _wait(demo, demo_tasks(), _prepare(demo, stderr), stdout=stdout)
 
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
         return runner.run(demo())
 
 
 async def _wait(
-    settings: Settings, task_ids: Sequence[str], *, live: LiveLine | None, stdout: TextIO
+    settings: Settings, task_ids: Sequence[str], prepared: _Prepared, *, stdout: TextIO
 ) -> int:
     """Wait on the tasks, print each result as it ends, log a summary; return the exit code."""
     from ._waiter import Waiter  # aiohttp loads here, once the settings passed every check
 
-    waiter = Waiter(settings)
+    waiter = Waiter(settings, _ready=prepared.ready)
+    live = prepared.live
     text = settings.output == "text" or (settings.output == "auto" and stdout.isatty())
     printer = ResultPrinter(text=text, stream=stdout, task_ids=task_ids)
     progress = Progress(

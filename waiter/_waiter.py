@@ -15,7 +15,7 @@ from ._clock import Clock, default_clock
 from ._engine import Engine
 from ._errors import WaiterError
 from ._http import make_session
-from ._preflight import check_ready
+from ._preflight import Ready, check_ready
 from ._result import Outcome, TaskResult
 from ._settings import Settings
 from ._startup import Started, start
@@ -45,9 +45,12 @@ class Waiter:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         logger: structlog.typing.FilteringBoundLogger | None = None,
+        _ready: Ready | None = None,
     ) -> None:
         self.settings = settings
-        self._ready = check_ready(settings)
+        # The command line checks the settings before any event loop starts and hands the
+        # result over, so the token and profile files are read, and TLS set up, only once.
+        self._ready = _ready or check_ready(settings)
         self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._log = logger or structlog.get_logger("waiter")
