@@ -10,10 +10,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import aiohttp
-import structlog
 
 from ._auth import SigningAuth
 from ._errors import ApiError, ConfigError
+from ._event_log import EventLog
 from ._http import get_json, proxy_for, retry_transient
 from ._preflight import Discovery
 from ._specs import SPECS_BY_NAME
@@ -28,7 +28,7 @@ async def discover_project_id(
     discovery: Discovery,
     auth: SigningAuth,
     *,
-    logger: structlog.typing.FilteringBoundLogger,
+    logger: EventLog,
 ) -> str:
     """The ID of the project named after the region; ConfigError when there is not exactly one."""
     region, endpoint = discovery.region, discovery.iam_endpoint

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import structlog
 
 from ._clock import Clock
+from ._event_log import BestEffortLog, EventLog
 
 __all__ = ["RequestLimiter"]
 
@@ -43,11 +44,11 @@ class RequestLimiter:
         max_in_flight: int,
         rate: float,
         clock: Clock,
-        logger: structlog.typing.FilteringBoundLogger | None = None,
+        logger: EventLog | None = None,
     ) -> None:
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._clock = clock
-        self._log = logger or structlog.get_logger("waiter")
+        self._log = logger or BestEffortLog(structlog.get_logger("waiter"))
         self.configured_rate = rate
         self.rate = rate
         self._next_start = float("-inf")

@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
-import structlog
 
 from ._api_errors import error_from_answer
 from ._auth import SigningAuth
 from ._errors import ApiError, AuthError, BadAnswer, TransientError
+from ._event_log import EventLog
 from ._http import read_bounded
 from ._logs import remember_secrets
 from ._signing import AkSkCredentials
@@ -156,7 +156,7 @@ async def keep_fresh(
     url: str,
     expires_at: datetime,
     *,
-    logger: structlog.typing.FilteringBoundLogger,
+    logger: EventLog,
     wall_clock: Callable[[], datetime] = _utc_now,
 ) -> None:
     """Replace ``auth``'s keys before they expire, until cancelled.
@@ -170,11 +170,10 @@ async def keep_fresh(
         await asyncio.sleep(wait)
         try:
             fresh = await fetch_temporary_keys(session, url)
-        except ApiError as error:
+        except Exception as error:  # whatever fails, the refresher must live on
             wait = min(RETRY_WAIT, refresh_delay(expires_at, wall_clock()))
-            logger.warning(
-                "credentials_refresh_failed", source=url, error=str(error), retry_in_s=wait
-            )
+            reason = str(error) if isinstance(error, ApiError) else type(error).__name__
+            logger.warning("credentials_refresh_failed", source=url, error=reason, retry_in_s=wait)
             continue
         auth.replace_keys(fresh.keys)
         expires_at = fresh.expires_at

@@ -13,10 +13,10 @@ import contextlib
 from dataclasses import dataclass, replace
 
 import aiohttp
-import structlog
 
 from ._auth import Auth, SigningAuth, auth_for
 from ._errors import ApiError, ConfigError
+from ._event_log import EventLog
 from ._http import retry_transient
 from ._iam import discover_project_id
 from ._metadata import fetch_temporary_keys, keep_fresh
@@ -44,9 +44,7 @@ class Started:
                 await self.refresher
 
 
-async def start(
-    session: aiohttp.ClientSession, ready: Ready, *, logger: structlog.typing.FilteringBoundLogger
-) -> Started:
+async def start(session: aiohttp.ClientSession, ready: Ready, *, logger: EventLog) -> Started:
     """Fetch what the run needs; ConfigError when it cannot be had."""
     if ready.unknown_region is not None:
         logger.warning(
@@ -80,7 +78,7 @@ async def start(
 
 
 async def _from_metadata(
-    session: aiohttp.ClientSession, ready: Ready, logger: structlog.typing.FilteringBoundLogger
+    session: aiohttp.ClientSession, ready: Ready, logger: EventLog
 ) -> tuple[SigningAuth, asyncio.Task[None]]:
     found = ready.credentials
     url = found.metadata_url
