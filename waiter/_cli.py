@@ -8,15 +8,17 @@ once there is something to wait on, so ``--help`` and usage errors answer at onc
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout, suppress
 
 from ._errors import ConfigError
-from ._exit import EXIT_OK, EXIT_USAGE
+from ._exit import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_USAGE
+from ._interrupts import Interrupts
 from ._specs import SPECS, parse_bool, parse_patterns
-from ._task_ids import check_task_ids, parse_id_lines
+from ._task_ids import check_task_ids, is_task_id, parse_id_lines
 from ._version import __version__
 
 # Not `from typing import TYPE_CHECKING`: importing typing alone costs --help ~10 ms, and
@@ -24,6 +26,8 @@ from ._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn, TextIO
+
+    from ._settings import Settings
 
 __all__ = ["main", "run"]
 
@@ -127,33 +131,140 @@ def main(
     stderr: TextIO | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the command line; return the exit code."""
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    """Run the command line; return the exit code. Never raises, never prints a traceback."""
+    stdout = stdout or sys.stdout or _closed("stdout")
+    stderr = stderr or sys.stderr or _closed("stderr")
+    interrupts = Interrupts()
+    interrupts.install()  # first: a signal from here on ends the run cleanly
+    known = _Known()
+    try:
+        return _main(
+            argv,
+            stdin=stdin or sys.stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            interrupts=interrupts,
+            known=known,
+        )
+    except KeyboardInterrupt:  # Interrupted: a signal before the wait could take it over
+        interrupts.quiet()
+        code = interrupts.exit_code or EXIT_SIGINT
+        unreported = [task_id for task_id in known.task_ids if task_id not in known.reported]
+        if unreported:
+            from ._runner import print_cancelled
+
+            why = f"interrupted by {interrupts.name or 'SIGINT'} before the wait began"
+            print_cancelled(known.settings, unreported, why, stdout)
+        return code
+    except Exception as error:
+        # A bug, not a usage error: still one line, and the error exit code.
+        _say(stderr, f"waiter: internal error: {type(error).__name__}: {error} (please report it)")
+        return EXIT_ERROR
+    finally:
+        interrupts.uninstall()
+
+
+class _Known:
+    """What the command line knows so far, for reporting tasks when a signal cuts it short."""
+
+    def __init__(self) -> None:
+        self.task_ids: list[str] = []
+        self.settings: Settings | None = None
+        self.reported: set[str] = set()
+
+
+def _main(
+    argv: Sequence[str] | None,
+    *,
+    stdin: TextIO | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    env: Mapping[str, str] | None,
+    interrupts: Interrupts,
+    known: _Known,
+) -> int:
     try:
         # argparse writes --help, --version and its errors to sys.stdout/sys.stderr.
         with redirect_stdout(stdout), redirect_stderr(stderr):
             args = _build_parser().parse_args(argv)
     except SystemExit as leaving:  # --help, --version and usage errors
         return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
+    known.task_ids = list(dict.fromkeys(i for i in args.task_ids if is_task_id(i)))
     # Only now the heavier imports: --help, --version and flag errors never pay for them.
     from ._config import render_toml, resolve
-    from ._runner import run_demo, run_wait
+    from ._runner import Streams, run_demo, run_wait
 
+    streams = Streams(stdout, stderr, interrupts, known.reported)
     try:
         resolved = resolve(flags=_flags(args), config_path=args.config, env=env)
         if args.show_config:
-            stdout.write(render_toml(resolved))
-            return EXIT_OK
-        settings = resolved.settings
+            return _show(render_toml(resolved), stdout, stderr)
+        settings = known.settings = resolved.settings
         if args.demo:
-            return run_demo(settings, stdout=stdout, stderr=stderr)
-        task_ids = _read_task_ids(args, stdin)
-        return run_wait(settings, task_ids, stdout=stdout, stderr=stderr)
+            return run_demo(settings, streams)
+        task_ids = known.task_ids = _read_task_ids(args, stdin)
+        return run_wait(settings, task_ids, streams)
     except ConfigError as error:
-        stderr.write(f"waiter: error: {error}\n")
+        _say(stderr, f"waiter: error: {error}")
         return EXIT_USAGE
+
+
+def _show(text: str, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        stdout.write(text)
+        stdout.flush()
+    except (OSError, ValueError) as error:
+        _say(stderr, f"waiter: error: the settings cannot be printed: stdout: {error}")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _say(stream: TextIO, line: str) -> None:
+    """One line for the user; when even stderr is gone there is no one left to tell."""
+    with suppress(OSError, ValueError):
+        stream.write(line + "\n")
+        stream.flush()
+
+
+class _ClosedStream:
+    """Stands in for a standard stream that was closed before waiter started (``>&-``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _closed(name: str) -> TextIO:
+    return _ClosedStream(name)  # type: ignore[return-value]  # what waiter uses of a TextIO
 
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    _quiet_broken_streams()
+    sys.exit(code)
+
+
+def _quiet_broken_streams() -> None:
+    """Point a standard stream whose reader is gone at /dev/null.
+
+    Otherwise Python's own flush at exit fails again and prints "Exception ignored ...
+    BrokenPipeError" (the advice of the signal module's documentation).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -15,7 +15,13 @@ to learn how it ended.
 
 Every way a task can end goes through :meth:`_Run.end`, which ignores a second ending, so a
 task is reported exactly once whatever races happen (a poll answering while fail_fast, a 401,
-a signal or the deadline ends the run).
+a signal or the deadline ends the run). It puts the result on its way before anything that can
+fail: logging comes after, and is best effort.
+
+Nothing a worker does can hold a run: each step of a worker is guarded, and the run itself is
+supervised from outside the workers. A timer set for just after the deadline ends whatever is
+still unfinished, and a helper that dies ends the tasks it leaves behind. So the run ends by
+the deadline (plus the last poll's grace) even if a worker is stuck or dead.
 """
 
 from __future__ import annotations
@@ -28,10 +34,9 @@ from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
-import structlog
-
 from ._clock import Clock
 from ._errors import ApiError, AuthError, BadAnswer, NotFound
+from ._event_log import EventLog
 from ._limits import RequestLimiter
 from ._result import Outcome, TaskResult
 from ._schedule import Schedule, Wait, clamp_to_deadline
@@ -46,6 +51,12 @@ __all__ = ["Engine"]
 MAX_BAD_ANSWERS = 5
 # How long the last poll, made at the deadline, may take before it is cut.
 LAST_POLL_GRACE = 0.5
+# The supervisor's timer ends what is left this long after the last poll's grace: the engine's
+# own time-outs come first (they say more), the timer only backs them up.
+SUPERVISOR_SLACK = 0.3
+# Unreadable listing answers in a row (a proxy page, a gateway without that API) before bulk
+# status is given up for single GETs, which may well work.
+MAX_BAD_LISTINGS = 3
 # With poll.bulk = "auto", listings replace single polls from this many pending tasks: below
 # it, a few single GETs cost less than the listing pages.
 BULK_FROM = 20
@@ -80,23 +91,30 @@ class Engine:
         classifier: StatusClassifier,
         clock: Clock,
         rng: random.Random,
-        logger: structlog.typing.FilteringBoundLogger,
+        logger: EventLog,
     ) -> None:
         self.api = api
         self.settings = settings
         self.clock = clock
-        # Bound once: structlog's lazy proxy would rebuild the logger on every event.
-        self.log = logger = logger.bind()
+        self.log = logger
         self.schedule = Schedule(settings.min_interval, settings.max_interval, rng)
         self.classifier = classifier
         self.limiter = RequestLimiter(
             max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock, logger=logger
         )
         self._runs: set[_Run] = set()
+        # Set by stop(): every run, now or later, ends at once with this outcome and reason.
+        self.stopped: tuple[Outcome, str] | None = None
 
-    async def run(self, task_ids: Sequence[str]) -> AsyncGenerator[TaskResult, None]:
-        """Yield each task's result as it ends; the IDs must be checked and unique."""
-        run = _Run(self, task_ids)
+    async def run(
+        self, task_ids: Sequence[str], *, started_at: float | None = None
+    ) -> AsyncGenerator[TaskResult, None]:
+        """Yield each task's result as it ends; the IDs must be checked and unique.
+
+        The deadline counts from ``started_at`` (the clock's reading; default: now), so a
+        caller can count the time it spent starting up.
+        """
+        run = _Run(self, task_ids, started_at)
         self._runs.add(run)
         try:
             async for result in run.results():
@@ -106,7 +124,9 @@ class Engine:
             await run.close()
 
     def stop(self, outcome: Outcome, reason: str) -> None:
-        """End every unfinished task of every run now, with ``outcome`` (say, on SIGTERM)."""
+        """End every unfinished task now, with ``outcome`` (say, on SIGTERM); later runs too."""
+        if self.stopped is None:
+            self.stopped = (outcome, reason)
         for run in list(self._runs):
             run.end_all(outcome, reason)
 
@@ -118,9 +138,9 @@ class Engine:
 class _Run:
     """One call's set of tasks, its deadline, its schedule and its stream of results."""
 
-    def __init__(self, engine: Engine, task_ids: Sequence[str]) -> None:
+    def __init__(self, engine: Engine, task_ids: Sequence[str], started_at: float | None) -> None:
         self.engine = engine
-        self.started = engine.clock.now()
+        self.started = engine.clock.now() if started_at is None else started_at
         self.deadline = self.started + engine.settings.timeout
         self.tasks = [_Task(task_id) for task_id in task_ids]
         self.unfinished = len(self.tasks)
@@ -138,21 +158,15 @@ class _Run:
         self._waiting_for_round: dict[_Task, None] = {}  # insertion-ordered set
         self._rounds = 0
         self._last_round = False
+        self._bad_listings = 0
+        self._supervisor: asyncio.TimerHandle | None = None
 
     async def results(self) -> AsyncGenerator[TaskResult, None]:
         engine = self.engine
         engine.log.info("run_started", tasks=len(self.tasks), timeout_s=engine.settings.timeout)
-        if self._bulk_active():
-            self._waiting_for_round = dict.fromkeys(self.tasks)
-            self._ready.put_nowait(_ROUND)  # the first round goes out at once
-        else:
-            for task in self.tasks:
-                self._ready.put_nowait(task)  # the first poll goes out at once
-        workers = min(engine.settings.max_in_flight, len(self.tasks))
-        self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
-        self._helpers += [
-            asyncio.create_task(self._work(), name=f"waiter:worker-{n}") for n in range(workers)
-        ]
+        if engine.stopped is not None:
+            self.end_all(*engine.stopped)
+        self._start_helpers()
         outcomes: Counter[str] = Counter()
         for _ in self.tasks:
             result = await self.ended.get()
@@ -165,11 +179,55 @@ class _Run:
             **{outcome.value: outcomes[outcome.value] for outcome in Outcome},
         )
 
+    def _start_helpers(self) -> None:
+        """The dispatcher and workers, and the supervision that outlives any of them."""
+        if not self.unfinished:
+            return
+        engine = self.engine
+        if self._bulk_active():
+            self._waiting_for_round = dict.fromkeys(self.tasks)
+            self._ready.put_nowait(_ROUND)  # the first round goes out at once
+        else:
+            for task in self.tasks:
+                self._ready.put_nowait(task)  # the first poll goes out at once
+        workers = min(engine.settings.max_in_flight, len(self.tasks))
+        self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
+        self._helpers += [
+            asyncio.create_task(self._work(), name=f"waiter:worker-{n}") for n in range(workers)
+        ]
+        for helper in self._helpers:
+            helper.add_done_callback(self._helper_ended)
+        # On the event loop's own clock, which no worker can hold up: the engine's clock may be
+        # a test's, and a timer on it would need a coroutine to keep time.
+        left = max(self.deadline - engine.clock.now(), 0.0)
+        self._supervisor = asyncio.get_running_loop().call_later(
+            left + LAST_POLL_GRACE + SUPERVISOR_SLACK, self._deadline_passed
+        )
+
+    def _deadline_passed(self) -> None:
+        for task in self.tasks:
+            if task.result is None:
+                self._time_out(task)
+
+    def _helper_ended(self, helper: asyncio.Task[None]) -> None:
+        """A dispatcher or worker ended while tasks were left: they would wait forever."""
+        if helper.cancelled() or not self.unfinished:
+            return
+        error = helper.exception()
+        why = f"{type(error).__name__}: {error}" if error else "it returned early"
+        self.engine.log.error("helper_crashed", helper=helper.get_name(), error=why)
+        self.end_all(Outcome.ERROR, f"internal error: {helper.get_name()} ended ({why})")
+
     async def close(self) -> None:
         """Cancel the dispatcher and workers and wait for them, so nothing outlives the run."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
         for helper in self._helpers:
+            helper.remove_done_callback(self._helper_ended)
             helper.cancel()
-        await asyncio.gather(*self._helpers, return_exceptions=True)
+        # Bounded: a helper that ignores cancellation must not hold the caller either.
+        if self._helpers:
+            await asyncio.wait(self._helpers, timeout=1.0)
 
     # --- ending -------------------------------------------------------------------------------
 
@@ -182,10 +240,13 @@ class _Run:
         *,
         error_code: str | None = None,
     ) -> None:
-        """The only way a task ends; a second ending of the same task is ignored."""
+        """The only way a task ends; a second ending of the same task is ignored.
+
+        The result is queued first, so that nothing after it (logging) can lose it.
+        """
         if task.result is not None:
             return
-        task.result = TaskResult(
+        result = task.result = TaskResult(
             task_id=task.task_id,
             outcome=outcome,
             status=task.status,
@@ -197,17 +258,17 @@ class _Run:
             request_id=cause.request_id if cause else None,
         )
         self.unfinished -= 1
+        self.ended.put_nowait(result)
         log = self.engine.log.info if outcome is Outcome.SUCCESS else self.engine.log.warning
         log(
             "task_ended",
             task_id=task.task_id,
             outcome=outcome.value,
-            status=task.status,
+            status=result.status,
             polls=task.polls,
-            elapsed_s=task.result.elapsed_s,
-            error=error,
+            elapsed_s=result.elapsed_s,
+            error=result.error,
         )
-        self.ended.put_nowait(task.result)
 
     def end_all(self, outcome: Outcome, reason: str) -> None:
         for task in self.tasks:
@@ -254,16 +315,26 @@ class _Run:
         while True:
             task = await self._ready.get()
             if task is _ROUND:
-                await self._bulk_round()
-                continue
-            if task.result is not None:
-                continue
-            try:
-                await self._poll_and_plan(task)
-            except Exception as error:
-                # A bug in handling one task must not take the others down, nor show a traceback.
-                self.engine.log.debug("task_crashed", task_id=task.task_id, exc_info=True)
-                self.end(task, Outcome.ERROR, f"internal error: {type(error).__name__}: {error}")
+                await self._guarded_round()
+            elif task.result is None:
+                try:
+                    await self._poll_and_plan(task)
+                except Exception as error:
+                    # A bug in handling one task must not take the others down, nor show a
+                    # traceback.
+                    self.engine.log.debug("task_crashed", task_id=task.task_id, exc_info=True)
+                    self.end(
+                        task, Outcome.ERROR, f"internal error: {type(error).__name__}: {error}"
+                    )
+
+    async def _guarded_round(self) -> None:
+        """A bulk round whose bug ends nothing: it counts as an unreadable listing."""
+        try:
+            await self._bulk_round()
+        except Exception as error:
+            self.engine.log.debug("round_crashed", exc_info=True)
+            fault = self._on_round_error(BadAnswer(f"internal error: {type(error).__name__}"))
+            self._schedule_round(fault)
 
     # --- bulk rounds ---------------------------------------------------------------------------
 
@@ -294,9 +365,13 @@ class _Run:
             return
         except ApiError as error:
             fault = self._on_round_error(error)
-            if fault is None:
-                return
+        except Exception as error:
+            # A listing the client could not make sense of (nesting too deep for the parser,
+            # say) is an unreadable answer like any other.
+            engine.log.debug("listing_unreadable", exc_info=True)
+            fault = self._on_round_error(BadAnswer(f"unreadable listing: {type(error).__name__}"))
         else:
+            self._bad_listings = 0
             self._settle_round(running, failed)
         self._schedule_round(fault)
 
@@ -330,13 +405,21 @@ class _Run:
                 self._ready.put_nowait(task)
 
     def _on_round_error(self, error: ApiError) -> ApiError | None:
-        """A listing failed: retry the round, stop everything (401), or fall back to GETs."""
+        """A listing failed: retry the round, stop everything (401), or fall back to GETs.
+
+        Returns the fault to retry the round after, or None when there is no round to retry.
+        """
         if isinstance(error, AuthError):
             self.end_all(Outcome.ERROR, str(error))
             return None
-        if error.retryable:
+        if isinstance(error, BadAnswer):
+            self._bad_listings += 1
+            if self._bad_listings < MAX_BAD_LISTINGS:
+                return error
+        elif error.retryable:
             return error
-        # Say, 403 for want of kps:domainKeypairs:getfailtask: single GETs may still work.
+        # Say, 403 for want of kps:domainKeypairs:getfailtask, or a 200 that is no listing
+        # time after time: single GETs may still work.
         self.engine.log.warning("bulk_status_off", error=str(error))
         self._bulk_api = None
         self._leave_bulk()
@@ -344,6 +427,8 @@ class _Run:
 
     def _schedule_round(self, fault: ApiError | None) -> None:
         engine = self.engine
+        if self._bulk_api is None or not self.unfinished:
+            return  # bulk status was given up (the tasks are back on single polls), or done
         now = engine.clock.now()
         if self._last_round or now >= self.deadline:
             for task in self._waiting_for_round:
@@ -438,6 +523,11 @@ class _Run:
             if error.http_status == 429:
                 engine.limiter.throttled(sent_at)
             return self._on_error(task, error)
+        except Exception as error:
+            # The client could not make sense of the answer (a parser's limit, say): it is an
+            # unreadable answer, retried as the rules say, not the end of the task.
+            engine.log.debug("answer_unreadable", task_id=task.task_id, exc_info=True)
+            return self._on_error(task, BadAnswer(f"unreadable answer: {type(error).__name__}"))
         self._on_status(task, answer)
         return None
 

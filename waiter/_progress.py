@@ -14,6 +14,7 @@ from typing import TextIO
 
 import structlog
 
+from ._event_log import BestEffortLog
 from ._result import Outcome, TaskResult
 
 __all__ = ["LiveLine", "Progress"]
@@ -25,6 +26,8 @@ class LiveLine:
     """One line kept at the bottom of a terminal; whatever is written through it prints above.
 
     Given to structlog as its output file, so log lines never run through the progress line.
+    Drawing is best effort: once the terminal cannot be written (it went away), the line stops
+    drawing itself, and log lines written through it fail as they would on the terminal.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -44,25 +47,30 @@ class LiveLine:
 
     def show(self, line: str) -> None:
         self._line = line
-        self._stream.write(_CLEAR + line)
-        self._stream.flush()
+        self._draw(_CLEAR + line)
 
     @contextmanager
     def above(self) -> Iterator[None]:
         """Clear the line, let the caller print, then draw the line again."""
         if self._line:
-            self._stream.write(_CLEAR)
+            self._draw(_CLEAR, flush=False)
         yield
         if self._line:
-            self._stream.write(self._line)
-        self._stream.flush()
+            self._draw(self._line)
 
     def close(self) -> None:
         """Give the line's place back (to the summary)."""
         if self._line:
-            self._stream.write(_CLEAR)
-            self._stream.flush()
+            self._draw(_CLEAR)
         self._line = ""
+
+    def _draw(self, text: str, *, flush: bool = True) -> None:
+        try:
+            self._stream.write(text)
+            if flush:
+                self._stream.flush()
+        except (OSError, ValueError):
+            self._line = ""  # the terminal is gone: nothing left to keep drawn
 
 
 class Progress:
@@ -114,7 +122,7 @@ class Progress:
 
     def _log_event(self) -> None:
         counts = {o.value: self._counts[o] for o in Outcome}
-        structlog.get_logger("waiter").info(
+        BestEffortLog(structlog.get_logger("waiter")).info(
             "progress", tasks=self._total, **self._numbers(), **counts
         )
 

@@ -1,18 +1,24 @@
-"""Running a wait for the command line: logging, progress, results, reports, signals."""
+"""Running a wait for the command line: logging, progress, results, reports, signals.
+
+What the command line promises holds here: every task is reported once (on stdout while it can
+be written, in the reports and the logs always), the run ends by the deadline or soon after a
+signal, and nothing that fails on the way out (stdout, stderr, a report) turns into a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
-from typing import TextIO, cast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO, cast
 
 import structlog
 
 from ._errors import ConfigError
+from ._event_log import BestEffortLog
 from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
+from ._interrupts import Interrupts
 from ._logs import configure_logging
 from ._output import ResultPrinter
 from ._preflight import Ready, check_ready
@@ -21,27 +27,75 @@ from ._reports import append_markdown_summary, write_junit_xml
 from ._result import Outcome, TaskResult
 from ._settings import Settings
 
-__all__ = ["exit_code", "run_demo", "run_wait"]
+if TYPE_CHECKING:
+    from ._waiter import Waiter
 
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+__all__ = ["Streams", "exit_code", "print_cancelled", "run_demo", "run_wait"]
 
 
-def exit_code(results: Sequence[TaskResult]) -> int:
-    """The contract's exit code for a finished (not interrupted) set of results."""
+def exit_code(results: Sequence[TaskResult], *, output_lost: bool = False) -> int:
+    """The contract's exit code for a finished (not interrupted) set of results.
+
+    A task cancelled without a failure (the wait was stopped) and results that could not be
+    printed (``output_lost``) count as errors: the pipeline did not get what it asked for.
+    """
     outcomes = {result.outcome for result in results}
     if Outcome.FAILURE in outcomes:
         return EXIT_FAILURE
-    if Outcome.ERROR in outcomes:
+    if output_lost or outcomes & {Outcome.ERROR, Outcome.CANCELLED}:
         return EXIT_ERROR
     if Outcome.TIMEOUT in outcomes:
         return EXIT_TIMEOUT
     return EXIT_OK
 
 
-def run_wait(settings: Settings, task_ids: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
-    prepared = _prepare(settings, stderr)  # a bad setting stops here: no loop, no aiohttp
+@dataclass(frozen=True)
+class Streams:
+    """Where a command-line run talks to the world, and what it has told it so far."""
+
+    stdout: TextIO
+    stderr: TextIO
+    interrupts: Interrupts
+    # The IDs whose result reached stdout: the command line reports the others if a signal
+    # stops it before the wait could.
+    reported: set[str] = field(default_factory=set)
+
+
+def run_wait(settings: Settings, task_ids: Sequence[str], streams: Streams) -> int:
+    prepared = _prepare(settings, streams.stderr)  # a bad setting stops here: no loop, no aiohttp
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-        return runner.run(_wait(settings, task_ids, prepared, stdout=stdout))
+        return runner.run(_CommandRun(settings, task_ids, prepared, streams).wait())
+
+
+def run_demo(settings: Settings, streams: Streams) -> int:
+    from ._demo import demo_settings, demo_tasks, serve_demo
+
+    async def demo() -> int:
+        async with serve_demo() as endpoint:
+            demo = demo_settings(settings, endpoint)
+            prepared = _prepare(demo, streams.stderr)
+            return await _CommandRun(demo, demo_tasks(), prepared, streams).wait()
+
+    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+        return runner.run(demo())
+
+
+def print_cancelled(
+    settings: Settings | None, task_ids: Sequence[str], reason: str, stdout: TextIO
+) -> None:
+    """Report tasks that a signal stopped before their wait began (best effort: stdout may
+    be gone too)."""
+    text = _text_output(settings.output if settings else "auto", stdout)
+    printer = ResultPrinter(text=text, stream=stdout, task_ids=task_ids)
+    results = [
+        TaskResult(task_id, Outcome.CANCELLED, None, None, 0, 0.0, reason) for task_id in task_ids
+    ]
+    try:
+        for result in results:
+            printer.result(result)
+        printer.summary(results, 0.0)
+    except (OSError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -52,7 +106,7 @@ class _Prepared:
 
 def _prepare(settings: Settings, stderr: TextIO) -> _Prepared:
     """Logging set up and every setting checked, before any event loop starts."""
-    live = LiveLine(stderr) if settings.progress and stderr.isatty() else None
+    live = LiveLine(stderr) if settings.progress and _isatty(stderr) else None
     # LiveLine has what a log writer uses of a file: write, flush, isatty.
     _configure_logging(settings, cast(TextIO, live) if live else stderr)
     ready = check_ready(settings)
@@ -69,71 +123,128 @@ def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def run_demo(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
-    from ._demo import demo_settings, demo_tasks, serve_demo
-
-    async def demo() -> int:
-        async with serve_demo() as endpoint:
-            demo = demo_settings(settings, endpoint)
-            return await _wait(demo, demo_tasks(), _prepare(demo, stderr), stdout=stdout)
-
-    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-        return runner.run(demo())
+def _text_output(output: str, stdout: TextIO) -> bool:
+    return output == "text" or (output == "auto" and _isatty(stdout))
 
 
-async def _wait(
-    settings: Settings, task_ids: Sequence[str], prepared: _Prepared, *, stdout: TextIO
-) -> int:
-    """Wait on the tasks, print each result as it ends, log a summary; return the exit code."""
-    from ._waiter import Waiter  # aiohttp loads here, once the settings passed every check
-
-    waiter = Waiter(settings, _ready=prepared.ready)
-    live = prepared.live
-    text = settings.output == "text" or (settings.output == "auto" and stdout.isatty())
-    printer = ResultPrinter(text=text, stream=stdout, task_ids=task_ids)
-    progress = Progress(
-        total=len(task_ids), timeout=settings.timeout, live=live, every=settings.progress_every
-    )
-
-    loop = asyncio.get_running_loop()
-    structlog.get_logger("waiter").debug("event_loop", kind=type(loop).__module__)
-    started = loop.time()
-    interrupted_by: list[int] = []
-
-    def interrupt(signum: int) -> None:
-        if not interrupted_by:
-            interrupted_by.append(signum)
-            waiter.stop(f"interrupted by {signal.Signals(signum).name}")
-
-    for signum in SIGNAL_EXIT:
-        loop.add_signal_handler(signum, interrupt, signum)
-    progress_task = asyncio.create_task(progress.run())
-    results: list[TaskResult] = []
+def _isatty(stream: TextIO) -> bool:
     try:
-        async with waiter:
-            async for result in waiter.as_completed(task_ids):
-                results.append(result)
-                with live.above() if live else nullcontext():
-                    printer.result(result)
-                progress.record(result)
-    finally:
-        progress_task.cancel()
-        if live is not None:
-            live.close()
-        for signum in SIGNAL_EXIT:
-            loop.remove_signal_handler(signum)
-    elapsed = loop.time() - started
-    printer.summary(results, elapsed)
-    _write_reports(settings, results, elapsed)
-    if interrupted_by:
-        # Interruption wins over what the finished tasks said: the wait was not completed.
-        return SIGNAL_EXIT[signal.Signals(interrupted_by[0])]
-    return exit_code(results)
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+class _CommandRun:
+    """One wait of the command line: results to stdout and reports, and why it stops."""
+
+    def __init__(
+        self, settings: Settings, task_ids: Sequence[str], prepared: _Prepared, streams: Streams
+    ) -> None:
+        self.settings = settings
+        self.task_ids = task_ids
+        self.prepared = prepared
+        self.streams = streams
+        self.printer = ResultPrinter(
+            text=_text_output(settings.output, streams.stdout),
+            stream=streams.stdout,
+            task_ids=task_ids,
+        )
+        self.log = BestEffortLog(structlog.get_logger("waiter"))
+        self.results: list[TaskResult] = []
+        self.output_lost = False
+        self._stop_reason: str | None = None
+        self._waiter: Waiter | None = None
+
+    async def wait(self) -> int:
+        loop = asyncio.get_running_loop()
+        interrupts = self.streams.interrupts
+        # First, before the slow import below: a signal from here on stops the wait cleanly.
+        interrupts.attach(loop, lambda: self.stop(f"interrupted by {interrupts.name}"))
+        try:
+            await self._wait(loop)
+        finally:
+            interrupts.detach(loop)
+        if interrupts.exit_code is not None:
+            # Interruption wins over what the finished tasks said: the wait was not completed.
+            return interrupts.exit_code
+        return exit_code(self.results, output_lost=self.output_lost)
+
+    def stop(self, reason: str) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if self._waiter is not None:
+            self._waiter.stop(reason)
+
+    async def _wait(self, loop: asyncio.AbstractEventLoop) -> None:
+        from ._waiter import Waiter  # aiohttp loads here, once the settings passed every check
+
+        self.log.debug("event_loop", kind=type(loop).__module__)
+        self._waiter = waiter = Waiter(self.settings, _ready=self.prepared.ready)
+        if self._stop_reason is not None:
+            waiter.stop(self._stop_reason)  # a signal came during the import
+        live = self.prepared.live
+        progress = Progress(
+            total=len(self.task_ids),
+            timeout=self.settings.timeout,
+            live=live,
+            every=self.settings.progress_every,
+        )
+        started = loop.time()
+        progress_task = asyncio.create_task(progress.run())
+        try:
+            async with waiter:
+                async for result in waiter._run(self.task_ids, since_entry=True):
+                    self.results.append(result)
+                    progress.record(result)
+                    with live.above() if live else nullcontext():
+                        self._print(result)
+        finally:
+            progress_task.cancel()
+            if live is not None:
+                live.close()
+        elapsed = loop.time() - started
+        self._print_summary(elapsed)
+        _write_reports(self.settings, self.results, elapsed, self.log)
+
+    def _print(self, result: TaskResult) -> None:
+        if self.output_lost:
+            return
+        try:
+            self.printer.result(result)
+        except (OSError, ValueError) as error:
+            # stdout's reader is gone, or the disk is full: the results cannot reach the
+            # pipeline, so waiting longer helps no one. The reports and logs still get them all.
+            self._lose_output(error)
+            self.stop("stdout cannot be written: the wait was stopped")
+        else:
+            self.streams.reported.add(result.task_id)
+
+    def _print_summary(self, elapsed: float) -> None:
+        if self.output_lost:
+            return
+        try:
+            self.printer.summary(self.results, elapsed)
+        except (OSError, ValueError) as error:
+            self._lose_output(error)
+
+    def _lose_output(self, error: OSError | ValueError) -> None:
+        self.output_lost = True
+        self.log.error(
+            "results_not_printed",
+            error=f"stdout cannot be written ({_describe(error)})",
+            fix="check what reads stdout; the JUnit and Markdown reports have every task",
+        )
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return type(error).__name__
 
 
 def _configure_logging(settings: Settings, stream: TextIO) -> None:
     log_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not stream.isatty()
+        settings.log_format == "auto" and not _isatty(stream)
     )
     # Secrets read later (a token file, the profile file, the ECS metadata service's keys) are
     # added as they are read: see _logs.remember_secrets.
@@ -153,12 +264,21 @@ def _check_report_paths(settings: Settings) -> None:
             raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
 
 
-def _write_reports(settings: Settings, results: Sequence[TaskResult], elapsed: float) -> None:
+def _write_reports(
+    settings: Settings, results: Sequence[TaskResult], elapsed: float, log: BestEffortLog
+) -> None:
     # After the wait a failed report must not hide the outcome: log it, keep the exit code.
-    try:
-        if settings.junit_xml is not None:
-            write_junit_xml(settings.junit_xml, results, elapsed_s=elapsed)
-        if settings.summary_file is not None:
-            append_markdown_summary(settings.summary_file, results, elapsed_s=elapsed)
-    except ConfigError as error:
-        structlog.get_logger("waiter").error("report_not_written", error=str(error))
+    # Each report on its own: one that fails does not keep the other from being written.
+    writers = (
+        (settings.junit_xml, write_junit_xml),
+        (settings.summary_file, append_markdown_summary),
+    )
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path, results, elapsed_s=elapsed)
+        except ConfigError as error:
+            log.error("report_not_written", error=str(error))
+        except Exception as error:  # a bug must not cost the exit code either
+            log.error("report_not_written", path=str(path), error=_describe(error))

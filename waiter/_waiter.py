@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
@@ -14,11 +15,13 @@ import structlog
 from ._clock import Clock, default_clock
 from ._engine import Engine
 from ._errors import WaiterError
+from ._event_log import BestEffortLog
 from ._http import make_session
 from ._preflight import Ready, check_ready
 from ._result import Outcome, TaskResult
 from ._settings import Settings
 from ._startup import Started, start
+from ._task_api import TaskStatus
 from ._task_ids import check_task_ids
 
 __all__ = ["Waiter", "wait_for"]
@@ -34,8 +37,13 @@ class Waiter:
     credentials raise :class:`waiter.ConfigError` before anything is sent. Entering it fetches
     what needs the network, once: temporary credentials (``auth.source = "ecs-metadata"``,
     then kept fresh) and the project ID from IAM when AK/SK come without one; when that fails
-    it raises ConfigError too, and nothing is polled. ``clock`` and ``rng`` replace the
-    event loop's time and the random jitter (for tests); ``logger`` replaces the structlog logger.
+    it raises ConfigError too, and nothing is polled. Start-up is bounded by ``timeout``: when
+    it takes longer, entering succeeds and every wait ends at once as ``timeout``; :meth:`stop`
+    before or during start-up ends every wait at once as ``cancelled``.
+
+    ``clock`` and ``rng`` replace the event loop's time and the random jitter (for tests);
+    ``logger`` replaces the structlog logger. Logging is best effort: an event that cannot be
+    written (a processor that raises, a closed stderr) is dropped, and the wait goes on.
     """
 
     def __init__(
@@ -53,30 +61,61 @@ class Waiter:
         self._ready = _ready or check_ready(settings)
         self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._log = logger or structlog.get_logger("waiter")
+        self._log = BestEffortLog(logger or structlog.get_logger("waiter"))
         self._session: aiohttp.ClientSession | None = None
         self._started: Started | None = None
         self._engine: Engine | None = None
+        self._starting: asyncio.Future[Started] | None = None
+        self._entered_at = 0.0
+        # Why every wait ends at once (stop() was called, start-up ran out of time), if so.
+        self._ended: tuple[Outcome, str] | None = None
 
     async def __aenter__(self) -> Self:
+        self._entered_at = self._clock.now()
         self._session = make_session(self.settings, self._ready.tls)
         try:
-            self._started = await start(self._session, self._ready, logger=self._log)
+            self._started = await self._start(self._session)
         except BaseException:
             await self._session.close()
             self._session = None
             raise
-        ready = self._started.ready
-        api = ready.kind.build(self._session, ready, self._started.auth)
+        ready = self._started.ready if self._started else self._ready
+        api = ready.kind.build(self._session, ready, self._started.auth) if self._started else None
         self._engine = Engine(
-            api,
+            api or _NotStarted(),
             self.settings,
             classifier=ready.classifier,
             clock=self._clock,
             rng=self._rng,
             logger=self._log,
         )
+        if self._ended is not None:
+            self._engine.stop(*self._ended)
         return self
+
+    async def _start(self, session: aiohttp.ClientSession) -> Started | None:
+        """start(), bounded by the deadline and ended by stop(); None when it did not finish."""
+        if self._ended is not None:
+            return None  # stopped before entering: nothing to start for
+        timeout = self.settings.timeout
+        self._starting = asyncio.ensure_future(start(session, self._ready, logger=self._log))
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._starting
+        except TimeoutError:
+            work = _start_up_work(self._ready)
+            self._ended = (
+                Outcome.TIMEOUT,
+                f"deadline of {timeout:g} s reached during start-up ({work})",
+            )
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._ended is None or (current is not None and current.cancelling()):
+                raise  # cancelled from outside, not by stop()
+        finally:
+            self._starting = None
+        self._log.warning("start_up_ended", outcome=self._ended[0].value, error=self._ended[1])
+        return None
 
     async def __aexit__(
         self,
@@ -105,14 +144,31 @@ class Waiter:
         """Wait on many tasks; yield each result as its task ends.
 
         Duplicates are waited on once. Leaving the loop early cancels the remaining polls.
+        The deadline (``timeout``) counts from this call.
+        """
+        return self._run(task_ids, since_entry=False)
+
+    def _run(
+        self, task_ids: Iterable[str], *, since_entry: bool
+    ) -> AsyncGenerator[TaskResult, None]:
+        """as_completed(); ``since_entry``: the deadline counts from entering, start-up included.
+
+        (What wait_for and the command line promise: the whole call ends by the deadline.)
         """
         ids = check_task_ids(task_ids)
         if self._engine is None:
             raise WaiterError("use the Waiter as `async with Waiter(settings) as waiter:`")
-        return self._engine.run(ids)
+        return self._engine.run(ids, started_at=self._entered_at if since_entry else None)
 
     def stop(self, reason: str = "cancelled") -> None:
-        """End every unfinished task now as ``cancelled``; their results are still yielded."""
+        """End every unfinished task now as ``cancelled``; their results are still yielded.
+
+        Works at any time: before or while the Waiter starts, and for waits begun later.
+        """
+        if self._ended is None:
+            self._ended = (Outcome.CANCELLED, reason)
+        if self._starting is not None:
+            self._starting.cancel()
         if self._engine is not None:
             self._engine.stop(Outcome.CANCELLED, reason)
 
@@ -129,7 +185,24 @@ async def wait_for(
     ids = check_task_ids(task_ids)
     by_id: dict[str, TaskResult] = {}
     waiter = Waiter(settings, clock=clock, rng=rng, logger=logger)
-    async with waiter, aclosing(waiter.as_completed(ids)) as results:
+    async with waiter, aclosing(waiter._run(ids, since_entry=True)) as results:
         async for result in results:
             by_id[result.task_id] = result
     return [by_id[task_id] for task_id in ids]
+
+
+class _NotStarted:
+    """The API of a Waiter whose start-up did not finish: its waits end before any poll."""
+
+    async def fetch(self, task_id: str) -> TaskStatus:
+        raise AssertionError("unreachable: a Waiter that did not start polls nothing")
+
+
+def _start_up_work(ready: Ready) -> str:
+    """What start-up does for these settings, for the message of one that ran out of time."""
+    work = []
+    if ready.credentials.kind == "ecs-metadata":
+        work.append(f"fetching temporary credentials from {ready.credentials.metadata_url}")
+    if ready.discovery is not None:
+        work.append(f"looking up the project ID from IAM at {ready.discovery.iam_endpoint}")
+    return " and ".join(work) or "preparing the first request"
