@@ -109,18 +109,74 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     return flags
 
 
-def _read_task_ids(args: argparse.Namespace, stdin: TextIO) -> list[str]:
+# An ID list this long (a million IDs is 40 MB) is not one anybody means to wait on at once.
+_ID_LIST_LIMIT = 64 * 1024 * 1024
+
+
+def _read_task_ids(args: argparse.Namespace, stdin: TextIO | None) -> list[str]:
     ids: list[str] = []
+    from_stdin = False
     for item in args.task_ids:
-        ids += parse_id_lines(stdin.read()) if item == "-" else [item]
+        if item != "-":
+            ids.append(item)
+        elif not from_stdin:  # a second - would find stdin at its end
+            from_stdin = True
+            ids += parse_id_lines(_read_stdin(stdin))
     if args.ids_file:
-        try:
-            with open(args.ids_file, encoding="utf-8") as handle:
-                ids += parse_id_lines(handle.read())
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or type(error).__name__
-            raise ConfigError(f"--ids-file {args.ids_file} cannot be read ({reason})") from None
+        ids += parse_id_lines(_read_ids_file(args.ids_file))
     return check_task_ids(ids)
+
+
+def _read_stdin(stdin: TextIO | None) -> str:
+    """stdin's text: its bytes, decoded as UTF-8 here, whatever the locale says."""
+    from ._files import TooLarge, read_at_most, read_text_at_most, size_text
+
+    if stdin is None:  # started with stdin closed (<&-)
+        raise ConfigError(
+            "task IDs from - (stdin): stdin is closed; pipe the IDs in, or use --ids-file"
+        )
+    try:
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is None:  # a text stream of its own (io.StringIO)
+            return read_text_at_most(stdin, _ID_LIST_LIMIT)
+        return _utf8(read_at_most(buffer, _ID_LIST_LIMIT), "stdin")
+    except TooLarge as error:
+        raise ConfigError(
+            f"stdin is larger than {size_text(error.limit)}: more task IDs than one run takes; "
+            "split the list"
+        ) from None
+    except UnicodeDecodeError:  # from a text stream that decodes by itself
+        raise ConfigError("stdin is not UTF-8 text; task IDs are ASCII, one a line") from None
+    except (OSError, ValueError) as error:  # closed, or not readable (a directory, EBADF)
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"task IDs from - (stdin): stdin cannot be read ({reason})") from None
+
+
+def _read_ids_file(path: str) -> str:
+    from ._files import TooLarge, read_at_most, size_text
+    from ._specs import shown
+
+    where = f"--ids-file {shown(path, bare=True)}"
+    try:
+        return _utf8(read_at_most(path, _ID_LIST_LIMIT), where)
+    except TooLarge as error:
+        raise ConfigError(
+            f"{where} is larger than {size_text(error.limit)}: more task IDs than one run "
+            "takes; split the list"
+        ) from None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ConfigError(f"{where} cannot be read ({reason})") from None
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{where} is not UTF-8 text (line {line}); task IDs are ASCII, one a line"
+        ) from None
 
 
 def main(
@@ -130,15 +186,20 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     env: Mapping[str, str] | None = None,
+    held_signals: Sequence[int] = (),
 ) -> int:
-    """Run the command line; return the exit code. Never raises, never prints a traceback."""
+    """Run the command line; return the exit code. Never raises, never prints a traceback.
+
+    ``held_signals``: SIGINT/SIGTERM that came before main() (see ``__main__.py``).
+    """
+    _hold_closed_standard_fds()
     stdout = stdout or sys.stdout or _closed("stdout")
     stderr = stderr or sys.stderr or _closed("stderr")
     interrupts = Interrupts()
-    interrupts.install()  # first: a signal from here on ends the run cleanly
+    interrupts.install(held_signals)  # first: a signal from here on ends the run cleanly
     known = _Known()
     try:
-        return _main(
+        code = _main(
             argv,
             stdin=stdin or sys.stdin,
             stdout=stdout,
@@ -147,10 +208,13 @@ def main(
             interrupts=interrupts,
             known=known,
         )
+        # A signal after the wait (while the loop closed) still says the run was interrupted.
+        return interrupts.exit_code or code
     except KeyboardInterrupt:  # Interrupted: a signal before the wait could take it over
         interrupts.quiet()
         code = interrupts.exit_code or EXIT_SIGINT
-        unreported = [task_id for task_id in known.task_ids if task_id not in known.reported]
+        task_ids = known.task_ids or _ids_in(argv)
+        unreported = [task_id for task_id in task_ids if task_id not in known.reported]
         if unreported:
             from ._runner import print_cancelled
 
@@ -163,6 +227,20 @@ def main(
         return EXIT_ERROR
     finally:
         interrupts.uninstall()
+
+
+def _ids_in(argv: Sequence[str] | None) -> list[str]:
+    """The task IDs on the command line, for a signal that came before they were parsed."""
+    try:
+        with open(os.devnull, "w") as nowhere, redirect_stdout(nowhere), redirect_stderr(nowhere):
+            args = _build_parser().parse_args(argv)
+    except SystemExit:
+        return []
+    return _valid_ids(args)
+
+
+def _valid_ids(args: argparse.Namespace) -> list[str]:
+    return list(dict.fromkeys(i for i in args.task_ids if is_task_id(i)))
 
 
 class _Known:
@@ -190,7 +268,8 @@ def _main(
             args = _build_parser().parse_args(argv)
     except SystemExit as leaving:  # --help, --version and usage errors
         return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
-    known.task_ids = list(dict.fromkeys(i for i in args.task_ids if is_task_id(i)))
+    known.task_ids = _valid_ids(args)
+    interrupts.check()  # the safe points: a signal so far ends the run here
     # Only now the heavier imports: --help, --version and flag errors never pay for them.
     from ._config import render_toml, resolve
     from ._runner import Streams, run_demo, run_wait
@@ -198,12 +277,14 @@ def _main(
     streams = Streams(stdout, stderr, interrupts, known.reported)
     try:
         resolved = resolve(flags=_flags(args), config_path=args.config, env=env)
+        interrupts.check()
         if args.show_config:
             return _show(render_toml(resolved), stdout, stderr)
         settings = known.settings = resolved.settings
         if args.demo:
             return run_demo(settings, streams)
-        task_ids = known.task_ids = _read_task_ids(args, stdin)
+        with interrupts.interruptible():  # stdin may never end
+            task_ids = known.task_ids = _read_task_ids(args, stdin)
         return run_wait(settings, task_ids, streams)
     except ConfigError as error:
         _say(stderr, f"waiter: error: {error}")
@@ -243,13 +324,30 @@ class _ClosedStream:
         return False
 
 
+def _hold_closed_standard_fds() -> None:
+    """Put /dev/null on fds 0-2 where they were closed (``>&-``), as daemons do.
+
+    Otherwise the next socket takes the lowest free number, 1 say, and whatever believes fd 1
+    is stdout writes into the connection (uvloop even aborts on closing it).
+    """
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout), (2, sys.stderr)):
+        if stream is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:
+            held = os.open(os.devnull, os.O_RDWR)
+            if held != fd:  # a lower one was free too: it gets its own turn in this loop
+                os.close(held)
+
+
 def _closed(name: str) -> TextIO:
     return _ClosedStream(name)  # type: ignore[return-value]  # what waiter uses of a TextIO
 
 
-def run() -> None:
+def run(held_signals: Sequence[int] = ()) -> None:
     """Console-script entry point."""
-    code = main()
+    code = main(held_signals=held_signals)
     _quiet_broken_streams()
     sys.exit(code)
 

@@ -1,17 +1,18 @@
 """SIGINT and SIGTERM for the command line, owned from its first line to its last.
 
-Two phases, one owner. While the command line parses, checks and imports (no event loop yet),
-a signal raises :class:`Interrupted`, which unwinds that work at once; the command line then
+One owner, two phases. Before the event loop runs (parsing, checks, imports), a signal is
+noted, and acted on at the next safe point (:meth:`Interrupts.check`): an exception raised at
+any bytecode could land inside an import and leave it half done. Only a read that may block
+for good (task IDs from stdin) is made :meth:`~Interrupts.interruptible`. The command line then
 reports the tasks it knows of as ``cancelled``. While the event loop runs, the loop's own signal
-handling takes over (no exception can land in the middle of a callback) and asks the Waiter to
-stop, which reports every unfinished task as ``cancelled``. Either way the exit code is 130 or
-143, and no ``KeyboardInterrupt`` traceback reaches the user.
+handling takes over and asks the Waiter to stop, which reports every unfinished task as
+``cancelled``. Either way the exit code is 130 or 143, and no traceback reaches the user.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
+from contextlib import contextmanager
 
 from ._exit import EXIT_SIGINT, EXIT_SIGTERM
 
@@ -19,7 +20,7 @@ from ._exit import EXIT_SIGINT, EXIT_SIGTERM
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Sequence
     from types import FrameType
 
 __all__ = ["SIGNAL_EXIT", "Interrupted", "Interrupts"]
@@ -28,11 +29,7 @@ SIGNAL_EXIT = {signal.SIGINT: EXIT_SIGINT, signal.SIGTERM: EXIT_SIGTERM}
 
 
 class Interrupted(KeyboardInterrupt):
-    """A signal arrived while no event loop was running.
-
-    A KeyboardInterrupt, so that asyncio passes it through, as it does Ctrl-C, rather than
-    logging it, should it land while a loop is being set up or torn down.
-    """
+    """A signal arrived while no event loop was running: unwind, and report what is known."""
 
 
 class Interrupts:
@@ -41,6 +38,7 @@ class Interrupts:
     def __init__(self) -> None:
         self.received: int | None = None
         self._previous: dict[int, object] = {}
+        self._raising = False
 
     @property
     def exit_code(self) -> int | None:
@@ -50,12 +48,37 @@ class Interrupts:
     def name(self) -> str:
         return signal.Signals(self.received).name if self.received is not None else ""
 
-    def install(self) -> None:
-        """Take SIGINT/SIGTERM over (only the main thread may; elsewhere this does nothing)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
+    def install(self, held: Sequence[int] = ()) -> None:
+        """Take SIGINT/SIGTERM over (only the main thread may; elsewhere this does nothing).
+
+        ``held``: signals that came before, noted by ``python -m waiter``'s first lines.
+        """
         for signum in SIGNAL_EXIT:
-            self._previous[signum] = signal.signal(signum, self._raise)
+            # A signal the parent told us to ignore (a background job's SIGINT, nohup) stays
+            # ignored, as every shell tool does.
+            if signal.getsignal(signum) is signal.SIG_IGN:
+                continue
+            try:
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+            except ValueError:  # not the main thread (main() called from a thread)
+                return
+        if held:
+            self._note(held[0])
+
+    def check(self) -> None:
+        """A safe point: raise :class:`Interrupted` if a signal has come."""
+        if self.received is not None:
+            raise Interrupted
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Within, a signal raises :class:`Interrupted` at once (for reads that may block)."""
+        self.check()
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = False
 
     def uninstall(self) -> None:
         for signum, previous in self._previous.items():
@@ -68,27 +91,29 @@ class Interrupts:
             signal.signal(signum, signal.SIG_IGN)
 
     def attach(self, loop: asyncio.AbstractEventLoop, on_signal: Callable[[], None]) -> None:
-        """While ``loop`` runs: note each signal and call ``on_signal`` on the loop."""
-        if not self._previous:
-            return
-        for signum in SIGNAL_EXIT:
+        """While ``loop`` runs: note each signal and call ``on_signal`` on the loop.
+
+        A signal noted before (while the loop was being set up) is acted on at once.
+        """
+        for signum in self._previous:
             loop.add_signal_handler(signum, self._on_loop_signal, signum, on_signal)
+        if self.received is not None:
+            on_signal()
 
     def detach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Back to raising :class:`Interrupted` (the loop's removal would restore the defaults)."""
-        if not self._previous:
-            return
-        for signum in SIGNAL_EXIT:
+        """Back to noting signals (the loop's removal alone would restore the defaults)."""
+        for signum in self._previous:
             loop.remove_signal_handler(signum)
-            signal.signal(signum, self._raise)
+            signal.signal(signum, self._on_signal)
 
     def _note(self, signum: int) -> None:
         if self.received is None:
             self.received = signum
 
-    def _raise(self, signum: int, frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._note(signum)
-        raise Interrupted
+        if self._raising:
+            raise Interrupted
 
     def _on_loop_signal(self, signum: int, on_signal: Callable[[], None]) -> None:
         self._note(signum)

@@ -63,6 +63,7 @@ class Streams:
 
 def run_wait(settings: Settings, task_ids: Sequence[str], streams: Streams) -> int:
     prepared = _prepare(settings, streams.stderr)  # a bad setting stops here: no loop, no aiohttp
+    streams.interrupts.check()
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
         return runner.run(_CommandRun(settings, task_ids, prepared, streams).wait())
 
