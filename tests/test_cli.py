@@ -727,9 +727,10 @@ def test_a_report_folder_that_does_not_exist_is_bad_usage_before_polling(
 def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
     server: ThreadedKps,
 ):
-    server.add_task("slow", [(0, RUNNING), (0.6, DONE)])
+    server.add_task("slow", [(0, RUNNING), (2.2, DONE)])
 
-    code, _, stderr = run_main(kps_args(server, "slow", "--progress-every", "0.2"), IN_PROCESS_ENV)
+    # One second is the shortest period --progress-every takes.
+    code, _, stderr = run_main(kps_args(server, "slow", "--progress-every", "1"), IN_PROCESS_ENV)
 
     assert code == 0
     ticks = [e for e in map(json.loads, stderr.splitlines()) if e["event"] == "progress"]

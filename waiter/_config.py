@@ -17,15 +17,18 @@ from pathlib import Path
 from ._apis import API_KINDS
 from ._credentials import access_key_families, find_credentials
 from ._errors import ConfigError
+from ._files import MIB, TooLarge, read_at_most, size_text
 from ._regions import region_variable
 from ._settings import Settings, check_secret
-from ._specs import SPECS, SPECS_BY_NAME, Spec
+from ._specs import SPECS, SPECS_BY_NAME, Spec, shown
 
 __all__ = ["Resolved", "find_config_file", "render_toml", "resolve"]
 
 _BY_KEY = {spec.key: spec for spec in SPECS if spec.key}
 # Read from the environment a family at a time (_access_keys), not a variable at a time.
 _KEY_PAIR = ("access_key", "secret_key", "security_token")
+# A config file is a few KiB; one this large is something else.
+CONFIG_FILE_LIMIT = 1 * MIB
 
 
 @dataclass(frozen=True)
@@ -40,34 +43,48 @@ class Resolved:
 def find_config_file(config_path: str | Path | None, env: Mapping[str, str]) -> Path | None:
     """``--config``, else ``$WAITER_CONFIG``, else the XDG file if it exists."""
     if config_path is not None:
-        return _existing(Path(config_path).expanduser(), "--config")
+        return _existing(config_path, "--config")
     if env.get("WAITER_CONFIG"):
-        return _existing(Path(env["WAITER_CONFIG"]).expanduser(), "WAITER_CONFIG")
+        return _existing(env["WAITER_CONFIG"], "WAITER_CONFIG")
     xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")) / ".config")
-    default = Path(xdg).expanduser() / "waiter" / "config.toml"
-    return default if default.is_file() else None
+    try:
+        default = Path(xdg).expanduser() / "waiter" / "config.toml"
+        return default if default.is_file() else None
+    except (RuntimeError, OSError):  # no home folder to expand ~ to, or a name too long
+        return None
 
 
-def _existing(path: Path, given_by: str) -> Path:
-    if not path.is_file():
+def _existing(given: str | Path, given_by: str) -> Path:
+    where = f"config file {shown(given, bare=True)} (given by {given_by})"
+    try:
+        path = Path(given).expanduser()
+        if path.is_file():
+            return path
         problem = "is not a file" if path.exists() else "does not exist"
-        raise ConfigError(f"config file {path} (given by {given_by}) {problem}; fix the path")
-    return path
+    except RuntimeError:  # "~someone/..." with no such user
+        problem = "names the home folder of an unknown user"
+    except (OSError, ValueError) as error:  # a name too long, a NUL
+        problem = f"cannot be looked at ({getattr(error, 'strerror', None) or error})"
+    raise ConfigError(f"{where} {problem}; fix the path")
 
 
 def read_config_file(path: Path) -> dict[str, object]:
     """The file's raw values by setting name; unknown keys and non-TOML are errors."""
+    where = f"config file {shown(path, bare=True)}"
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        # TOML is UTF-8: a file in another encoding (or a binary file) is not TOML either.
-        reason = error if isinstance(error, tomllib.TOMLDecodeError) else "not UTF-8 text"
+        document = tomllib.loads(read_at_most(path, CONFIG_FILE_LIMIT).decode("utf-8"))
+    except TooLarge as error:
         raise ConfigError(
-            f"config file {path} is not valid TOML ({reason}); fix it or point --config elsewhere"
+            f"{where} is larger than {size_text(error.limit)}: not a config file; point --config "
+            "elsewhere"
         ) from None
     except OSError as error:
-        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
+        raise ConfigError(f"{where} cannot be read: {error.strerror or error}") from None
+    except (ValueError, RecursionError) as error:
+        raise ConfigError(
+            f"{where} is not valid TOML ({_toml_problem(error)}); fix it or point --config "
+            "elsewhere"
+        ) from None
     values: dict[str, object] = {}
     sections = {key.split(".")[0] for key in _BY_KEY}
     for section, table in document.items():
@@ -83,10 +100,22 @@ def read_config_file(path: Path) -> dict[str, object]:
     return values
 
 
+def _toml_problem(error: ValueError | RecursionError) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, UnicodeDecodeError):
+        # TOML is UTF-8: a file in another encoding (or a binary file) is not TOML either.
+        return "not UTF-8 text"
+    if isinstance(error, tomllib.TOMLDecodeError):
+        return shown(str(error), bare=True)
+    # tomllib lets int()'s own errors through: a number of more than 4300 digits.
+    return "a number too long to read"
+
+
 def _unknown_key(key: str, path: Path) -> ConfigError:
-    close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
+    close = difflib.get_close_matches(key, list(_BY_KEY), n=1) if len(key) <= 100 else []
     hint = f"did you mean {close[0]}?" if close else "config.example.toml lists every key"
-    return ConfigError(f"unknown config key {key!r} in {path}; {hint}")
+    return ConfigError(f"unknown config key {shown(key)} in {shown(path, bare=True)}; {hint}")
 
 
 def _parse(spec: Spec, raw: object, origin: str) -> object:
@@ -94,9 +123,9 @@ def _parse(spec: Spec, raw: object, origin: str) -> object:
         return spec.parse(raw)
     except ValueError as error:
         # A secret's value is never echoed, not even when it is malformed.
-        shown = "***" if spec.secret else repr(raw)
+        value = "***" if spec.secret else shown(raw)
         raise ConfigError(
-            f"{origin}: {spec.label} must be {error}, got {shown}", setting=spec.name
+            f"{origin}: {spec.label} must be {error}, got {value}", setting=spec.name
         ) from None
 
 
@@ -116,10 +145,11 @@ def resolve(
 
     config_file = find_config_file(config_path, env)
     if config_file is not None:
+        origin = f"config file {shown(config_file, bare=True)}"
         for name, raw in read_config_file(config_file).items():
             spec = SPECS_BY_NAME[name]
-            values[name] = _parse(spec, raw, f"config file {config_file}")
-            sources[name] = f"config file {config_file}"
+            values[name] = _parse(spec, raw, origin)
+            sources[name] = origin
 
     for spec in SPECS:
         if spec.name in _KEY_PAIR:
@@ -279,7 +309,7 @@ def render_toml(resolved: Resolved) -> str:
     """The effective settings as TOML, each with where it came from; secrets as ``"***"``."""
     lines = ["# effective waiter settings"]
     if resolved.config_file:
-        lines.append(f"# config file: {resolved.config_file}")
+        lines.append(f"# config file: {shown(resolved.config_file, bare=True)}")
     section = None
     for spec in SPECS:
         if spec.key is None:
@@ -292,15 +322,22 @@ def render_toml(resolved: Resolved) -> str:
         if value is None:
             lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
         else:
-            source = resolved.sources.get(spec.name, "default")
+            source = _comment(resolved.sources.get(spec.name, "default"))
             lines.append(f"{key} = {_toml_value(value)}  # {source}")
     lines += ["", "# credentials (never shown)"]
     for spec in SPECS:
         if spec.secret and getattr(resolved.settings, spec.name) is not None:
-            source = resolved.sources.get(spec.name, "code")
+            source = _comment(resolved.sources.get(spec.name, "code"))
             lines.append(f'# {spec.name} = "***"  # {source}')
-    lines.append(f"# credentials: {_credentials_in_use(resolved.settings)}")
+    lines.append(f"# credentials: {_comment(_credentials_in_use(resolved.settings))}")
     return "\n".join(lines) + "\n"
+
+
+def _comment(text: str) -> str:
+    """Text safe in a TOML comment on stdout: one line, printable (no lone surrogates)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _credentials_in_use(settings: Settings) -> str:

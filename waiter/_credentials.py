@@ -18,10 +18,11 @@ from typing import Literal
 import structlog
 
 from ._errors import ConfigError
+from ._files import KIB, TooLarge, read_at_most, size_text
 from ._logs import remember_secrets
 from ._settings import Settings, is_header_safe, source_of
 from ._signing import AkSkCredentials
-from ._specs import SPECS_BY_NAME
+from ._specs import SPECS_BY_NAME, shown
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -33,6 +34,8 @@ __all__ = [
 # The SDK's default profile file: ~/.huaweicloud/credentials, section [basic].
 DEFAULT_PROFILE = Path("~/.huaweicloud/credentials")
 _SECTION = "basic"
+# A token, a key pair or a header value is well under a KiB; this much is not one.
+SECRET_FILE_LIMIT = 64 * KIB
 
 Kind = Literal["token", "access-key", "ecs-metadata"]
 
@@ -106,9 +109,8 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentia
         keys = AkSkCredentials(settings.access_key, settings.secret_key, settings.security_token)
         source = source_of(settings, "access_key") or "Settings.access_key"
         return FoundCredentials("access-key", source, keys=keys)
-    profile = settings.credentials_file
-    if profile is not None or DEFAULT_PROFILE.expanduser().exists():
-        path = profile or DEFAULT_PROFILE.expanduser()
+    path = settings.credentials_file or _default_profile()
+    if path is not None:
         keys, project_id = _read_profile(path, settings, warn=warn)
         return FoundCredentials(
             "access-key", f"profile file {path}", keys=keys, project_id=project_id
@@ -128,31 +130,60 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentia
     )
 
 
+def _default_profile() -> Path | None:
+    """The SDK's profile file when it exists; None without one (or without a home folder)."""
+    try:
+        path = DEFAULT_PROFILE.expanduser()
+        return path if path.exists() else None
+    except (RuntimeError, OSError):  # no home folder to expand ~ to
+        return None
+
+
 # --- the token file ---------------------------------------------------------------------------
 
 
 def _read_token_file(path: Path, *, warn: bool) -> str:
-    try:
-        if warn:
-            _warn_if_others_can_read(path, "token_file_readable_by_others")
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(
-            f"auth.token_file {path} cannot be read ({_reason(error)}); fix the path given by "
-            "--token-file or auth.token_file",
-            setting="token_file",
-        ) from None
-    if not token:
-        raise ConfigError(f"auth.token_file {path} is empty; put the IAM token in it")
+    where = f"auth.token_file {shown(path, bare=True)}"
+    token = _read_secret_file(
+        path,
+        where,
+        "fix the path given by --token-file or auth.token_file",
+        "token_file",
+        "token_file_readable_by_others",
+        warn=warn,
+        empty="put the IAM token in it",
+    )
     if not is_header_safe(token):
         # Never echo the value: it is a secret.
         raise ConfigError(
-            f"auth.token_file {path} holds spaces or control characters inside the token; "
+            f"{where} holds spaces or control characters inside the token; "
             "put only the token in it",
             setting="token_file",
         )
     remember_secrets(token)
     return token
+
+
+def _read_secret_file(
+    path: Path, where: str, fix: str, setting: str, event: str, *, warn: bool, empty: str
+) -> str:
+    """A file holding one secret (a token, a header value): read bounded, stripped, not empty."""
+    try:
+        if warn:
+            _warn_if_others_can_read(path, event)
+        text = read_at_most(path, SECRET_FILE_LIMIT).decode("utf-8").strip()
+    except TooLarge as error:
+        raise ConfigError(
+            f"{where} is larger than {size_text(error.limit)}: not a token file; {fix}",
+            setting=setting,
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"{where} cannot be read ({_reason(error)}); {fix}", setting=setting
+        ) from None
+    if not text:
+        raise ConfigError(f"{where} is empty; {empty}", setting=setting)
+    return text
 
 
 # --- the profile file -------------------------------------------------------------------------
@@ -163,7 +194,9 @@ def _read_profile(
 ) -> tuple[AkSkCredentials, str | None]:
     """``[basic]`` ``ak``, ``sk`` and optional ``security_token``, ``project_id``."""
     given_by = source_of(settings, "credentials_file")
-    where = f"credentials file {path}" + (f" (from {given_by})" if given_by else "")
+    where = f"credentials file {shown(path, bare=True)}" + (
+        f" (from {given_by})" if given_by else ""
+    )
     fix = (
         f"fix it, or point auth.credentials_file (or HUAWEICLOUD_SDK_CREDENTIALS_FILE) "
         f"elsewhere; it needs a [{_SECTION}] section with ak = ... and sk = ..."
@@ -171,7 +204,12 @@ def _read_profile(
     try:
         if warn:
             _warn_if_others_can_read(path, "credentials_file_readable_by_others")
-        text = path.read_text(encoding="utf-8")
+        text = read_at_most(path, SECRET_FILE_LIMIT).decode("utf-8")
+    except TooLarge as error:
+        raise ConfigError(
+            f"{where} is larger than {size_text(error.limit)}: not a credentials file; {fix}",
+            setting="credentials_file",
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(
             f"{where} cannot be read ({_reason(error)}); {fix}", setting="credentials_file"
@@ -240,8 +278,10 @@ _warned: set[Path] = set()
 
 def _warn_if_others_can_read(path: Path, event: str) -> None:
     """Warn, as ssh does for keys, when group or others may read a file holding a secret."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077 and path not in _warned:
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    # Only a file of its own: /dev/stdin or a pipe (--token-file <(...)) has no mode to fix.
+    if stat.S_ISREG(info.st_mode) and mode & 0o077 and path not in _warned:
         _warned.add(path)  # once per file: the settings may be checked more than once
         structlog.get_logger("waiter").warning(
             event, path=str(path), mode=f"{mode:04o}", fix=f"chmod 600 {path}"

@@ -18,7 +18,7 @@ from ._errors import ConfigError
 from ._json_pointer import parse_pointer
 from ._regions import default_endpoint, iam_endpoint
 from ._settings import Settings
-from ._specs import SPECS_BY_NAME
+from ._specs import SPECS_BY_NAME, shown
 from ._status import StatusClassifier
 
 __all__ = ["Discovery", "Ready", "check_ready", "endpoint_for", "is_loopback"]
@@ -169,7 +169,7 @@ def _tls(settings: Settings) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(settings.ca_bundle))
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(
-            f"tls.ca_bundle {settings.ca_bundle} cannot be loaded ({error}); "
+            f"tls.ca_bundle {shown(settings.ca_bundle, bare=True)} cannot be loaded ({error}); "
             "fix --ca-bundle or SSL_CERT_FILE",
             setting="ca_bundle",
         ) from None

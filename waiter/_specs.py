@@ -27,6 +27,7 @@ __all__ = [
     "is_project_id",
     "parse_bool",
     "parse_patterns",
+    "shown",
 ]
 
 # Where an ECS asks for the temporary credentials of its agency (the SDK's address).
@@ -36,6 +37,33 @@ DEFAULT_METADATA_URL = "http://169.254.169.254/openstack/latest/securitykey"
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Project IDs go into the URL path: the same safe alphabet as task IDs.
 _PROJECT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+# How much of a value an error message quotes: a whole value up to _SHOWN_WHOLE characters,
+# else its first _SHOWN_CUT and its length (a 50 MB task ID must not come back as 50 MB of error).
+_SHOWN_WHOLE = 200
+_SHOWN_CUT = 40
+
+
+def shown(value: object, *, bare: bool = False) -> str:
+    """``value`` as an error message quotes it: repr()'d, and cut when it is long.
+
+    ``bare=True`` (for paths) leaves a short value of printable characters unquoted, as
+    messages show paths; anything else is quoted, so that a newline or a control character
+    cannot break the message's one line.
+    """
+    if isinstance(value, str):
+        text = value
+    elif hasattr(value, "__fspath__"):  # a path
+        text = str(value)
+    else:
+        text = repr(value)  # a number, list or table from TOML: as Python writes it
+        bare = True
+    if len(text) > _SHOWN_WHOLE:
+        return f"{text[:_SHOWN_CUT]!r}… ({len(text)} characters)"
+    if bare and text.isprintable():
+        return text
+    return repr(text)
 
 
 # --- parsers: raw value (TOML value, environment string or flag string) -> typed value ---------
@@ -58,7 +86,10 @@ def _number(raw: object, expected: str) -> float:
     if isinstance(raw, bool):
         raise ValueError(expected)
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # a TOML integer of hundreds of digits
+            raise ValueError(expected) from None
     elif isinstance(raw, str):
         try:
             value = float(raw.strip())
@@ -92,7 +123,13 @@ def parse_text(raw: object) -> str:
 def parse_path(raw: object) -> Path:
     from pathlib import Path  # loaded only when a path is given: --help never pays for it
 
-    return Path(parse_text(raw)).expanduser()
+    text = parse_text(raw)
+    if "\0" in text:  # TOML can write one ("\u0000"); no file name holds it
+        raise ValueError("a path without NUL characters")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone/..." where there is no such user, or no home
+        raise ValueError("a path whose ~ names a known home folder") from None
 
 
 def parse_patterns(raw: object) -> tuple[str, ...]:
@@ -127,10 +164,15 @@ def _not_negative(value: float) -> str | None:
     return None if value >= 0 else f"must be 0 or more, got {value:g}"
 
 
+def _at_least_a_second(value: float) -> str | None:
+    # Below a second, progress events would flood the logs (1e-300 is a valid float).
+    return None if value >= 1 else f"must be at least 1 (second), got {value:g}"
+
+
 def _region(value: str | None) -> str | None:
     if value is None or _REGION.fullmatch(value):
         return None
-    return f"must be a region name such as cn-north-4, got {value!r}"
+    return f"must be a region name such as cn-north-4, got {shown(value)}"
 
 
 def is_project_id(value: object) -> TypeGuard[str]:
@@ -143,14 +185,36 @@ def is_project_id(value: object) -> TypeGuard[str]:
 def _project_id(value: str | None) -> str | None:
     if value is None or is_project_id(value):
         return None
-    return f"must be 1-64 characters of A-Z a-z 0-9 . _ -, got {value!r}"
+    return f"must be 1-64 characters of A-Z a-z 0-9 . _ -, got {shown(value)}"
+
+
+def _userinfo(value: str) -> str | None:
+    """A problem when the URL carries a user name or password (``https://user:pw@host``).
+
+    aiohttp would send it as Basic auth to that host, and every message would quote it. The
+    URL is not echoed: what sits before the ``@`` may be a password.
+    """
+    rest = value.split("://", 1)[-1]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return None
+    host = authority.rpartition("@")[2]
+    return (
+        f"must not contain a user name or password (got ***@{shown(host, bare=True)}); "
+        "remove the part before the @, and give credentials the documented way"
+    )
 
 
 def _http_url(example: str) -> Callable[[str | None], str | None]:
     def check(value: str | None) -> str | None:
-        if value is None or re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        if value is None:
             return None
-        return f"must be an http(s) URL such as {example}, got {value!r}"
+        problem = _userinfo(value)
+        if problem:
+            return problem
+        if value.isprintable() and re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            return None
+        return f"must be an http(s) URL such as {example}, got {shown(value)}"
 
     return check
 
@@ -161,8 +225,12 @@ _endpoint = _http_url("https://kms.cn-north-4.myhuaweicloud.com")
 def _url_template(value: str | None) -> str | None:
     if value is None:
         return None
-    if "{task_id}" not in value or _endpoint(value.split("{", 1)[0].rstrip("/") or "x"):
-        return f"must be an http(s) URL containing {{task_id}}, got {value!r}"
+    problem = _userinfo(value)
+    if problem:
+        return problem
+    prefix = value.split("{", 1)[0].rstrip("/") or "x"
+    if "{task_id}" not in value or not value.isprintable() or _endpoint(prefix):
+        return f"must be an http(s) URL containing {{task_id}}, got {shown(value)}"
     return None
 
 
@@ -289,7 +357,7 @@ SPECS: tuple[Spec, ...] = (
           flag_sets=False),
     Spec("progress_every", "output.progress_every", parse_seconds,
           "seconds between progress events when stderr is not a terminal",
-          flag="--progress-every", check=_more_than_zero),
+          flag="--progress-every", check=_at_least_a_second),
     Spec("junit_xml", "output.junit_xml", parse_path, "write a JUnit XML report here",
           flag="--junit-xml"),
     Spec("summary_file", "output.summary_file", parse_path,

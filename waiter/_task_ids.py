@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ._errors import ConfigError
+from ._specs import shown
 
 # Not `from typing import ...`: this module loads with --help, where typing costs ~10 ms.
 TYPE_CHECKING = False
@@ -42,7 +43,7 @@ def check_task_ids(task_ids: Iterable[str]) -> list[str]:
     for task_id in unique:
         if not is_task_id(task_id):
             raise ConfigError(
-                f"task ID {task_id!r} is not valid: use 1-128 characters of A-Z a-z 0-9 . _ -"
+                f"task ID {shown(task_id)} is not valid: use 1-128 characters of A-Z a-z 0-9 . _ -"
             )
     if not unique:
         raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
