@@ -68,6 +68,7 @@ def _http_settings(url: str, **overrides: object) -> Settings:
         "pending": ("Queued", "Working"),
         "project_id": PROJECT,
         "token": TOKEN,
+        "api_huawei_auth": True,  # this made-up API takes the IAM token
         "min_interval": 1.0,
         "max_interval": 4.0,
     }

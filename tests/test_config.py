@@ -870,6 +870,10 @@ RENAMED = {
     "log_format": "log.format",
     "log_level": "log.level",
     "api": "api.kind",
+    # --api http's own auth: section-prefixed, as log_format is, since "auth" alone is ambiguous.
+    "api_huawei_auth": "api.huawei_auth",
+    "api_auth_header": "api.auth_header",
+    "api_auth_file": "api.auth_file",
 }
 
 
@@ -889,7 +893,11 @@ def test_config_keys_are_the_settings_fields_that_have_them():
         assert re.fullmatch(r"[a-z]+\.[a-z_]+", key)
     # Only the secrets have no config key: they never go in a file.
     no_key = {f.name for f in dataclasses.fields(Settings)} - set(with_keys)
-    assert no_key == SECRET_NAMES == {"token", "access_key", "secret_key", "security_token"}
+    assert (
+        no_key
+        == SECRET_NAMES
+        == {"token", "access_key", "secret_key", "security_token", "api_auth"}
+    )
 
 
 def test_secrets_have_no_flag_and_are_kept_out_of_repr():

@@ -179,8 +179,12 @@ def _one_gib_of_memory() -> None:
          "larger than 64 KiB: not a credentials file"),
         (["--ids-file", "/dev/zero"], {},
          "--ids-file /dev/zero is larger than 64 MiB: more task IDs than one run takes"),
+        (["--api", "http", "--url-template", "http://127.0.0.1:9/{task_id}", "--status-field",
+          "/s", "--success", "ok", "--failure", "no", "--pending", "p",
+          "--api-auth-file", "/dev/zero", "task-1"], {},
+         "api.auth_file /dev/zero is larger than 64 KiB: not a token file"),
     ],
-    ids=["token-file", "profile-file", "ids-file"],
+    ids=["token-file", "profile-file", "ids-file", "api-auth-file"],
 )  # fmt: skip
 def test_a_file_that_never_ends_is_read_only_so_far(home: Path, args, env, says):
     ran = run_waiter([*NOWHERE, *args], home, env=env, preexec=_one_gib_of_memory)

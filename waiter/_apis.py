@@ -57,9 +57,14 @@ def _ecs_job(session: aiohttp.ClientSession, ready: Ready, auth: Auth) -> TaskAp
 
 
 def _http(session: aiohttp.ClientSession, ready: Ready, auth: Auth) -> TaskApi:
+    from ._auth import HeaderAuth
     from ._http_api import JsonTaskClient
 
     assert ready.status_field is not None
+    # ``auth`` is the Huawei credentials (NoAuth unless api.huawei_auth asked for them); the
+    # API's own header, when given, goes on top.
+    if ready.api_header is not None:
+        auth = HeaderAuth(ready.api_header, auth)
     return JsonTaskClient(
         session,
         url_template=ready.endpoint,

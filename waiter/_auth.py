@@ -1,8 +1,9 @@
 """Credentials at work: the headers that authenticate each request.
 
 :class:`TokenAuth` sends an IAM token; :class:`SigningAuth` signs each request with an access
-key (``SDK-HMAC-SHA256``, see ``_signing.py``). Which credentials to use is decided in
-``_credentials.py``.
+key (``SDK-HMAC-SHA256``, see ``_signing.py``). For ``--api http``, :class:`HeaderAuth` adds the
+API's own header, alone or on top of the Huawei credentials, and :class:`NoAuth` sends nothing.
+Which credentials to use is decided in ``_credentials.py``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from ._credentials import FoundCredentials, find_credentials
+from ._credentials import ApiAuthHeader, FoundCredentials, credentials_for, find_api_auth
 from ._errors import ConfigError
 from ._settings import Settings
 from ._signing import AkSkAuth, AkSkCredentials, sign_request
 
-__all__ = ["Auth", "SigningAuth", "TokenAuth", "auth_for", "auth_from_settings", "refusal_context"]
+__all__ = [
+    "Auth",
+    "HeaderAuth",
+    "NoAuth",
+    "SigningAuth",
+    "TokenAuth",
+    "auth_for",
+    "auth_from_settings",
+    "refusal_context",
+]
 
 
 class Auth(Protocol):
@@ -39,6 +49,39 @@ class TokenAuth:
 
     def headers(self, method: str, url: str) -> dict[str, str]:
         return {"X-Auth-Token": self._token}
+
+
+class NoAuth:
+    """No credentials at all: ``--api http`` without Huawei credentials or a header of its own."""
+
+    source: str | None = None
+
+    def __repr__(self) -> str:
+        return "NoAuth()"
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        return {}
+
+
+class HeaderAuth:
+    """The ``--api http`` API's own auth header, added to what ``base`` sends (if anything).
+
+    Preflight has made sure the header is not one ``base`` sends itself (``X-Auth-Token``,
+    or a signature's ``Authorization``).
+    """
+
+    def __init__(self, header: ApiAuthHeader, base: Auth | None = None) -> None:
+        self._header = header
+        self.base = base or NoAuth()
+        self.source = f"{header.source} (header {header.name})"
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth({self._header.name}='***', base={self.base!r})"
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        headers = self.base.headers(method, url)
+        headers[self._header.name] = self._header.value
+        return headers
 
 
 def _utc_now() -> datetime:
@@ -99,8 +142,12 @@ class SigningAuth:
         return sign_request(method, url, {}, b"", keys, now=self._clock())
 
 
-def auth_for(found: FoundCredentials, project_id: str | None = None) -> TokenAuth | SigningAuth:
-    """The Auth for credentials at hand (a token, or keys already fetched)."""
+def auth_for(
+    found: FoundCredentials, project_id: str | None = None
+) -> TokenAuth | SigningAuth | NoAuth:
+    """The Auth for credentials at hand (a token, keys already fetched, or none at all)."""
+    if found.kind == "none":
+        return NoAuth()
     if found.token is not None:
         return TokenAuth(found.token, found.source)
     if found.keys is not None:
@@ -112,8 +159,14 @@ def auth_for(found: FoundCredentials, project_id: str | None = None) -> TokenAut
 
 
 def auth_from_settings(settings: Settings) -> Auth:
-    """The credentials the settings lead to, ready to use; ConfigError when there are none."""
-    return auth_for(find_credentials(settings), settings.project_id)
+    """The credentials the settings lead to, ready to use; ConfigError when there are none.
+
+    For ``--api http``: the API's own header, and the Huawei credentials only when
+    ``api_huawei_auth`` asks for them.
+    """
+    auth: Auth = auth_for(credentials_for(settings), settings.project_id)
+    header = find_api_auth(settings) if settings.api == "http" else None
+    return HeaderAuth(header, auth) if header is not None else auth
 
 
 def refusal_context(auth: Auth) -> tuple[str | None, bool]:
@@ -122,6 +175,10 @@ def refusal_context(auth: Auth) -> tuple[str | None, bool]:
     What a 401 needs to say which credentials were refused, and whether a clock can be at
     fault (a signature carries the time; a token does not).
     """
+    if isinstance(auth, HeaderAuth):
+        base_source, signed = refusal_context(auth.base)
+        both = f"{auth.source} and {base_source}" if base_source else auth.source
+        return both, signed
     if isinstance(auth, TokenAuth | SigningAuth):
         return auth.source, isinstance(auth, SigningAuth)
     return None, isinstance(auth, AkSkAuth)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._apis import API_KINDS
-from ._credentials import access_key_families, find_credentials
+from ._credentials import access_key_families, credentials_for, find_api_auth
 from ._errors import ConfigError
 from ._files import MIB, TooLarge, read_at_most, size_text
 from ._regions import region_variable
@@ -167,7 +167,8 @@ def resolve(
         sources[name] = f"flag {spec.flag}"
 
     _access_keys(env, values, sources)
-    _one_token_source(values, sources)
+    _one_source("token", "token_file", values, sources)
+    _one_source("api_auth", "api_auth_file", values, sources)
     _region_endpoint(env, values, sources)
     try:
         settings = Settings(**values)  # type: ignore[arg-type]
@@ -282,14 +283,29 @@ def _region_endpoint(
         sources["endpoint"] = f"environment {variable}"
 
 
-def _one_token_source(values: dict[str, object], sources: dict[str, str]) -> None:
-    """A token file and a token value are one setting: the higher layer wins outright.
+_LAYERS = ("config file", "environment", "flag")
 
-    ``--token-file`` beats a token in the environment, which beats ``auth.token_file``.
+
+def _one_source(value: str, file: str, values: dict[str, object], sources: dict[str, str]) -> None:
+    """A secret and the file holding it are one setting: the higher layer wins outright.
+
+    ``--token-file`` beats a token in the environment, which beats ``auth.token_file``; the
+    same for ``--api-auth-file``, ``WAITER_API_AUTH`` and ``api.auth_file``. Both in the
+    environment (``WAITER_API_AUTH`` and ``WAITER_API_AUTH_FILE``) is a question, not a choice.
     """
-    if "token" not in values or "token_file" not in values:
+    if value not in values or file not in values:
         return
-    loser = "token" if sources["token_file"].startswith("flag") else "token_file"
+    value_layer, file_layer = (
+        next(i for i, layer in enumerate(_LAYERS) if sources[name].startswith(layer))
+        for name in (value, file)
+    )
+    if value_layer == file_layer:
+        raise ConfigError(
+            f"both {sources[value]} and {sources[file]} are set: they are two ways to give "
+            "one secret; unset one of them",
+            setting=value,
+        )
+    loser = value if file_layer > value_layer else file
     del values[loser], sources[loser]
 
 
@@ -330,6 +346,8 @@ def render_toml(resolved: Resolved) -> str:
             source = _comment(resolved.sources.get(spec.name, "code"))
             lines.append(f'# {spec.name} = "***"  # {source}')
     lines.append(f"# credentials: {_comment(_credentials_in_use(resolved.settings))}")
+    if resolved.settings.api == "http":
+        lines.append(f"# api auth: {_comment(_api_auth_in_use(resolved.settings))}")
     return "\n".join(lines) + "\n"
 
 
@@ -343,6 +361,17 @@ def _comment(text: str) -> str:
 def _credentials_in_use(settings: Settings) -> str:
     """Which credentials a run would use, and from where; never a secret."""
     try:
-        return find_credentials(settings, warn=False).describe()
+        return credentials_for(settings, warn=False).describe()
     except ConfigError as error:
         return f"none usable: {error}"
+
+
+def _api_auth_in_use(settings: Settings) -> str:
+    """The ``--api http`` API's own auth header, and where its value comes from; never the value."""
+    try:
+        header = find_api_auth(settings, warn=False)
+    except ConfigError as error:
+        return f"none usable: {error}"
+    if header is None:
+        return "none (set WAITER_API_AUTH or --api-auth-file if the API needs a header)"
+    return header.describe()

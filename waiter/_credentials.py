@@ -4,7 +4,11 @@ The order is the contract's, and the official SDK's where they overlap: an IAM t
 access key pair from the environment (``HUAWEICLOUD_SDK_*``, then Terraform's ``HW_*``), given
 in code, or from the profile file; else, only when ``auth.source = "ecs-metadata"`` asks for it,
 the ECS metadata service's temporary credentials (fetched later, asynchronously, by the Waiter).
-Only this module reads the token and profile files.
+Only this module reads the token, profile and API auth files.
+
+``--api http`` is the exception to the order: its URL template may name any host, so it gets
+no Huawei credentials unless ``api.huawei_auth`` asks for them, and takes the API's own auth
+header (:func:`find_api_auth`) instead.
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ import structlog
 from ._errors import ConfigError
 from ._files import KIB, TooLarge, read_at_most, size_text
 from ._logs import remember_secrets
-from ._settings import Settings, is_header_safe, source_of
+from ._settings import Settings, is_header_safe, is_header_value_safe, source_of
 from ._signing import AkSkCredentials
 from ._specs import SPECS_BY_NAME, shown
 
 __all__ = [
     "DEFAULT_PROFILE",
+    "NO_HUAWEI_CREDENTIALS",
+    "ApiAuthHeader",
     "FoundCredentials",
     "access_key_families",
+    "credentials_for",
+    "find_api_auth",
     "find_credentials",
 ]
 
@@ -37,7 +45,7 @@ _SECTION = "basic"
 # A token, a key pair or a header value is well under a KiB; this much is not one.
 SECRET_FILE_LIMIT = 64 * KIB
 
-Kind = Literal["token", "access-key", "ecs-metadata"]
+Kind = Literal["token", "access-key", "ecs-metadata", "none"]
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,12 @@ class FoundCredentials:
     @property
     def signs(self) -> bool:
         """Whether requests are signed with an access key (and so IAM can name the project)."""
-        return self.kind != "token"
+        return self.kind in ("access-key", "ecs-metadata")
 
     def describe(self) -> str:
         """One line for ``--show-config``: what is used, from where, and how."""
+        if self.kind == "none":
+            return self.source
         if self.kind == "token":
             return f"IAM token from {self.source} (sent as X-Auth-Token)"
         if self.kind == "ecs-metadata":
@@ -74,6 +84,68 @@ class FoundCredentials:
         temporary = "temporary " if self.keys and self.keys.security_token else ""
         project = f"; project ID {self.project_id} from it" if self.project_id else ""
         return f"{temporary}access key from {self.source} (signed requests){project}"
+
+
+# What --api http uses unless api.huawei_auth asks for the Huawei credentials.
+NO_HUAWEI_CREDENTIALS = FoundCredentials(
+    "none",
+    "no Huawei credentials: --api http sends them to the URL template's host only with "
+    "--api-huawei-auth (api.huawei_auth)",
+)
+
+
+@dataclass(frozen=True)
+class ApiAuthHeader:
+    """The ``--api http`` API's own credentials: one header, its value never shown."""
+
+    name: str
+    value: str = field(repr=False)
+    source: str  # "environment WAITER_API_AUTH", "file /run/secrets/api", "Settings.api_auth"
+
+    def describe(self) -> str:
+        return f"header {self.name} from {self.source} (value never shown)"
+
+
+def credentials_for(settings: Settings, *, warn: bool = True) -> FoundCredentials:
+    """The Huawei credentials a run sends: none for ``--api http`` unless it asks for them."""
+    if settings.api == "http" and not settings.api_huawei_auth:
+        return NO_HUAWEI_CREDENTIALS
+    return find_credentials(settings, warn=warn)
+
+
+def find_api_auth(settings: Settings, *, warn: bool = True) -> ApiAuthHeader | None:
+    """``--api http``'s own auth header: from ``api_auth`` (WAITER_API_AUTH) or the file.
+
+    None when neither is given (the API needs none, or the Huawei credentials are enough).
+    """
+    name = settings.api_auth_header
+    if settings.api_auth:
+        remember_secrets(settings.api_auth)
+        source = source_of(settings, "api_auth") or "Settings.api_auth"
+        return ApiAuthHeader(name, settings.api_auth, source)
+    path = settings.api_auth_file
+    if path is None:
+        return None
+    where = f"api.auth_file {shown(path, bare=True)}"
+    fix = "fix the path given by --api-auth-file, WAITER_API_AUTH_FILE or api.auth_file"
+    value = _read_secret_file(
+        path,
+        where,
+        fix,
+        "api_auth_file",
+        "api_auth_file_readable_by_others",
+        warn=warn,
+        empty=f"put the value of the {name} header in it",
+    )
+    if not is_header_value_safe(value):
+        # Never echo the value: it is a secret.
+        raise ConfigError(
+            f"{where} holds control or non-ASCII characters, or more than one line; put only "
+            f"the value of the {name} header in it (e.g. Bearer abc123)",
+            setting="api_auth_file",
+        )
+    remember_secrets(value)
+    return ApiAuthHeader(name, value, f"file {shown(path, bare=True)}")
 
 
 def access_key_families() -> list[tuple[str, str, str]]:

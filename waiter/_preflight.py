@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._apis import API_KINDS, ApiKind
-from ._credentials import FoundCredentials, find_credentials
+from ._credentials import ApiAuthHeader, FoundCredentials, credentials_for, find_api_auth
 from ._errors import ConfigError
 from ._json_pointer import parse_pointer
 from ._regions import default_endpoint, iam_endpoint
@@ -46,17 +46,24 @@ class Ready:
     discovery: Discovery | None = None
     # Set when the endpoint comes from a region the API is not known to serve.
     unknown_region: str | None = None
+    # --api http: the API's own auth header (WAITER_API_AUTH, api.auth_file), if given.
+    api_header: ApiAuthHeader | None = None
 
 
 def check_ready(settings: Settings) -> Ready:
     """Everything needed to poll, or a ConfigError naming what is missing and how to set it."""
     kind = API_KINDS[settings.api]
+    api_header = None
     if kind.default_endpoint is None:
         endpoint = _http_template(settings)
     else:
         endpoint = endpoint_for(settings, kind)
     _check_scheme(endpoint.split("{", 1)[0], settings, "endpoint")
-    credentials = find_credentials(settings)
+    # --api http: no Huawei credentials unless asked for (the template may name any host).
+    credentials = credentials_for(settings)
+    if kind.default_endpoint is None:
+        api_header = find_api_auth(settings)
+        _check_no_clash(api_header, credentials)
     # The profile file's project_id counts only when no other source names one.
     project_id = settings.project_id or credentials.project_id
     needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
@@ -76,6 +83,26 @@ def check_ready(settings: Settings) -> Ready:
         settings.status_field,
         discovery,
         unknown,
+        api_header,
+    )
+
+
+# The headers each kind of Huawei credentials sends: the API's own header must be another.
+_HUAWEI_HEADERS = {
+    "token": {"x-auth-token"},
+    "access-key": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+    "ecs-metadata": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+}
+
+
+def _check_no_clash(header: ApiAuthHeader | None, credentials: FoundCredentials) -> None:
+    if header is None or header.name.lower() not in _HUAWEI_HEADERS.get(credentials.kind, ()):
+        return
+    raise ConfigError(
+        f"api.auth_header {header.name} is a header the Huawei credentials send too "
+        "(--api-huawei-auth is on): give the API's own credentials in another header with "
+        "--api-auth-header (e.g. X-Api-Key), or drop one of the two",
+        setting="api_auth_header",
     )
 
 

@@ -12,9 +12,16 @@ from types import MappingProxyType
 from typing import ClassVar, Literal
 
 from ._errors import ConfigError
-from ._specs import DEFAULT_METADATA_URL, SPECS
+from ._specs import DEFAULT_API_AUTH_HEADER, DEFAULT_METADATA_URL, SPECS
 
-__all__ = ["Settings", "check_secret", "is_header_safe", "source_of"]
+__all__ = [
+    "Settings",
+    "check_header_value",
+    "check_secret",
+    "is_header_safe",
+    "is_header_value_safe",
+    "source_of",
+]
 
 OutputFormat = Literal["auto", "json", "text"]
 LogFormat = Literal["auto", "json", "console"]
@@ -59,6 +66,11 @@ class Settings:
     api: Literal["kps", "ecs-job", "http"] = "kps"
     url_template: str | None = None
     status_field: str | None = None
+    # --api http sends the Huawei credentials to the URL template's host only when asked.
+    api_huawei_auth: bool = False
+    # The API's own credentials: this header, its value from api_auth or api_auth_file.
+    api_auth_header: str = DEFAULT_API_AUTH_HEADER
+    api_auth_file: Path | None = None
     output: OutputFormat = "auto"
     progress: bool = True
     progress_every: float = 30.0
@@ -71,6 +83,8 @@ class Settings:
     access_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     security_token: str | None = field(default=None, repr=False)
+    # The value of api_auth_header for --api http ("Bearer abc123").
+    api_auth: str | None = field(default=None, repr=False)
 
     # Where each value came from ("environment HUAWEICLOUD_SDK_AK"), for messages that name a
     # source. Filled by Settings.load and the command line; not a setting, so not a field.
@@ -93,6 +107,7 @@ class Settings:
         for name in ("token", "access_key", "secret_key", "security_token"):
             check_secret(name, getattr(self, name))
         _check_key_pair(self.access_key, self.secret_key, self.security_token)
+        check_header_value("api_auth", self.api_auth)
 
     @classmethod
     def load(
@@ -110,6 +125,21 @@ class Settings:
 
 def is_header_safe(value: str) -> bool:
     return bool(value) and all(33 <= ord(ch) < 127 for ch in value)
+
+
+def is_header_value_safe(value: str) -> bool:
+    """Printable ASCII, inner spaces allowed ("Bearer abc123"), nothing to strip at the ends."""
+    return bool(value) and value == value.strip() and all(32 <= ord(ch) < 127 for ch in value)
+
+
+def check_header_value(name: str, value: str | None) -> None:
+    """A whole header value (scheme and credentials): refuse what cannot be one, unechoed."""
+    if value is not None and not is_header_value_safe(value):
+        raise ConfigError(
+            f"{name} contains control or non-ASCII characters, or is empty; check how it "
+            "was copied",
+            setting=name,
+        )
 
 
 def check_secret(name: str, value: str | None) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeGuard
 
 __all__ = [
+    "DEFAULT_API_AUTH_HEADER",
     "DEFAULT_METADATA_URL",
     "SPECS",
     "SPECS_BY_NAME",
@@ -32,6 +33,9 @@ __all__ = [
 
 # Where an ECS asks for the temporary credentials of its agency (the SDK's address).
 DEFAULT_METADATA_URL = "http://169.254.169.254/openstack/latest/securitykey"
+
+# The header --api http sends the API's own credentials in (WAITER_API_AUTH, api.auth_file).
+DEFAULT_API_AUTH_HEADER = "Authorization"
 
 # Region names are spliced into a host name, so only what a real region can contain.
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -234,6 +238,27 @@ def _url_template(value: str | None) -> str | None:
     return None
 
 
+# A header name is an HTTP token (RFC 9110); a few names are the request's own business.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
+_NOT_AN_AUTH_HEADER = frozenset(
+    {
+        "host", "content-length", "content-type", "transfer-encoding", "connection", "upgrade",
+        "te", "trailer", "keep-alive", "expect", "proxy-authorization", "proxy-connection",
+    }
+)  # fmt: skip
+
+
+def _header_name(value: str) -> str | None:
+    if not _HEADER_NAME.fullmatch(value):
+        return (
+            "must be an HTTP header name such as Authorization or X-Api-Key (letters, digits "
+            f"and -), got {shown(value)}"
+        )
+    if value.lower() in _NOT_AN_AUTH_HEADER:
+        return f"must be a header that carries credentials, not {value}; waiter sets that one"
+    return None
+
+
 class Spec:
     """How one setting is named, parsed and checked in every place it can be given.
 
@@ -350,6 +375,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("status_field", "api.status_field", parse_text,
           "with --api http: JSON pointer to the status, e.g. /status/phase",
           flag="--status-field"),
+    Spec("api_huawei_auth", "api.huawei_auth", parse_bool,
+          "with --api http: send the Huawei token or AK/SK signature to the URL template's "
+          "host too (by default it gets none)",
+          flag="--api-huawei-auth", env=("WAITER_API_HUAWEI_AUTH",)),
+    Spec("api_auth_header", "api.auth_header", parse_text,
+          "with --api http: the header that carries the API's own credentials "
+          "(WAITER_API_AUTH or --api-auth-file)",
+          flag="--api-auth-header", env=("WAITER_API_AUTH_HEADER",), check=_header_name),
+    Spec("api_auth_file", "api.auth_file", parse_path,
+          "with --api http: file holding the value of that header, e.g. 'Bearer abc123' "
+          "(the environment may give it as WAITER_API_AUTH)",
+          flag="--api-auth-file", env=("WAITER_API_AUTH_FILE",)),
     Spec("output", "output.format", choice("auto", "json", "text"),
           "result format; auto = json when stdout is not a terminal", flag="--output"),
     Spec("progress", "output.progress", parse_bool,
@@ -375,6 +412,9 @@ SPECS: tuple[Spec, ...] = (
           env=("HUAWEICLOUD_SDK_SK", "HW_SECRET_KEY")),
     Spec("security_token", None, parse_text, "security token of temporary credentials",
           secret=True, env=("HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN")),
+    Spec("api_auth", None, parse_text,
+          "with --api http: the value of the API's auth header, e.g. 'Bearer abc123'",
+          secret=True, env=("WAITER_API_AUTH",)),
 )  # fmt: skip
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
