@@ -279,6 +279,36 @@ def test_a_huge_bad_environment_value_is_shown_cut(run):
     )
 
 
+def test_a_huge_status_field_is_shown_cut(run):
+    args = ["--api", "http", "--url-template", "https://x.example.com/{task_id}"]
+
+    message = run([*args, "--status-field", "s" * 100_000, "task-1"]).usage_error()
+
+    assert message.startswith(
+        "api.status_field is not a JSON pointer: write it as /status or /status/phase, got "
+        f"{'s' * 40!r}… (100000 characters); set it with --status-field"
+    )
+
+
+def test_a_huge_plain_http_endpoint_is_shown_cut(run):
+    endpoint = "http://" + "h" * 100_000 + ".example.com"
+
+    message = run(["--endpoint", endpoint, "--project-id", PROJECT, "task-1"],
+                  env={"WAITER_AUTH_TOKEN": TOKEN}).usage_error()  # fmt: skip
+
+    assert message.startswith(
+        f"endpoint {'http://' + 'h' * 33!r}… (100019 characters) is plain http and not on "
+        "this machine"
+    )
+
+
+def test_a_region_too_long_for_a_host_name_is_refused(run):
+    message = run([*NOWHERE, "--region", "r" * 64, "task-1"],
+                  env={"WAITER_AUTH_TOKEN": TOKEN}).usage_error()  # fmt: skip
+
+    assert message.startswith("kps.region must be a region name such as cn-north-4, got 'rrrr")
+
+
 @pytest.mark.parametrize(
     ("toml", "says"),
     [

@@ -174,8 +174,8 @@ def _check_scheme(endpoint: str, settings: Settings, label: str) -> None:
         return
     if not is_loopback(parts.hostname or ""):
         raise ConfigError(
-            f"{label} {endpoint} is plain http and not on this machine: use https, "
-            "or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
+            f"{label} {shown(endpoint, bare=True)} is plain http and not on this machine: use "
+            "https, or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
             setting=label.rpartition(".")[2],
         )
 

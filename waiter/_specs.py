@@ -174,7 +174,8 @@ def _at_least_a_second(value: float) -> str | None:
 
 
 def _region(value: str | None) -> str | None:
-    if value is None or _REGION.fullmatch(value):
+    # A region goes into a host name, whose labels are at most 63 characters.
+    if value is None or (len(value) <= 63 and _REGION.fullmatch(value)):
         return None
     return f"must be a region name such as cn-north-4, got {shown(value)}"
 
@@ -236,6 +237,12 @@ def _url_template(value: str | None) -> str | None:
     if "{task_id}" not in value or not value.isprintable() or _endpoint(prefix):
         return f"must be an http(s) URL containing {{task_id}}, got {shown(value)}"
     return None
+
+
+def _json_pointer(value: str | None) -> str | None:
+    if value is None or value.startswith("/"):
+        return None
+    return f"is not a JSON pointer: write it as /status or /status/phase, got {shown(value)}"
 
 
 # A header name is an HTTP token (RFC 9110); a few names are the request's own business.
@@ -374,7 +381,7 @@ SPECS: tuple[Spec, ...] = (
           flag="--url-template", check=_url_template),
     Spec("status_field", "api.status_field", parse_text,
           "with --api http: JSON pointer to the status, e.g. /status/phase",
-          flag="--status-field"),
+          flag="--status-field", check=_json_pointer),
     Spec("api_huawei_auth", "api.huawei_auth", parse_bool,
           "with --api http: send the Huawei token or AK/SK signature to the URL template's "
           "host too (by default it gets none)",
