@@ -6,26 +6,28 @@ Only this module and the API clients import aiohttp, so ``--help`` and usage err
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import ssl
+import zlib
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._api_errors import error_from_answer
+from ._api_errors import MAX_NAME_CHARS, clip, error_from_answer, parse_json, server_text
 from ._auth import Auth, refusal_context
 from ._errors import BadAnswer, TransientError
 from ._settings import Settings
 from ._version import __version__
 
 __all__ = [
+    "ACCEPT_ENCODING",
     "MAX_ANSWER_BYTES",
     "get_json",
     "make_session",
     "proxy_for",
+    "read_answer",
     "read_bounded",
     "retry_transient",
 ]
@@ -33,8 +35,14 @@ __all__ = [
 T = TypeVar("T")
 
 # A task status is a few hundred bytes; anything near this size is not an answer we want.
+# It bounds the answer as read off the wire and as decompressed, both.
 MAX_ANSWER_BYTES = 1024 * 1024
 _USER_AGENT = f"task-waiter/{__version__}"
+# What waiter asks for, and decodes itself (read_bounded). Set on every request rather than
+# left to aiohttp, whose default grows with what is installed (br with Brotli, zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+_GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip wrapper
+_WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
 
 
 def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:
@@ -46,7 +54,14 @@ def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSessi
         # trust_env would also read ~/.netrc and send its passwords along.
         trust_env=False,
         timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
-        headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+        # aiohttp would inflate answers whole before the size limit could see them: 1 MB of
+        # gzip unpacks to 1 GiB. read_bounded decodes them within the limit instead.
+        auto_decompress=False,
+        headers={
+            "User-Agent": _USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
     )
 
 
@@ -96,12 +111,14 @@ async def get_json(
 
     The request is authenticated (signed, for AK/SK) anew on every call, retries included.
     """
-    headers = auth.headers("GET", url)
+    # Per request as well as per session: read_bounded decodes what it reads, so an answer
+    # must never arrive inflated, whoever made the session.
+    headers = {**auth.headers("GET", url), "Accept-Encoding": ACCEPT_ENCODING}
     try:
         async with session.get(
-            url, headers=headers, allow_redirects=False, proxy=proxy
+            url, headers=headers, allow_redirects=False, proxy=proxy, auto_decompress=False
         ) as response:
-            body = await read_bounded(response)
+            body = await read_answer(response)
             status, answer_headers = response.status, response.headers
     except TimeoutError:
         raise TransientError(
@@ -120,25 +137,53 @@ async def get_json(
             credentials=credentials,
             signed=signed,
         )
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
+    document = parse_json(body)
     if not isinstance(document, dict):
         raise BadAnswer(
             f"the answer is not a JSON object: {body[:200].decode('utf-8', 'replace')!r}",
             http_status=status,
-            request_id=answer_headers.get("X-Request-Id"),
+            request_id=server_text(answer_headers.get("X-Request-Id"), MAX_NAME_CHARS),
         )
     return document
 
 
+async def read_answer(response: aiohttp.ClientResponse) -> bytes:
+    """:func:`read_bounded`, except that an error answer's unreadable body gives way to a note.
+
+    An error's status alone says what the error is: a 401 whose body is a bomb is still a 401
+    (which stops every task), never an unreadable answer to try again with the same keys.
+    """
+    try:
+        return await read_bounded(response)
+    except BadAnswer as unreadable:
+        if response.status != 200:
+            return f"(the body was not read: {unreadable.message})".encode()
+        raise BadAnswer(
+            unreadable.message,
+            http_status=response.status,
+            request_id=server_text(response.headers.get("X-Request-Id"), MAX_NAME_CHARS),
+        ) from None
+
+
 async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """The body of an answer requested with ``auto_decompress=False``, decoded.
+
+    At most :data:`MAX_ANSWER_BYTES` are read, announced or chunked, and at most as many are
+    ever held once decoded: a body larger either way, in a Content-Encoding not asked for, or
+    corrupt, is a BadAnswer.
+    """
+    raw = await _read_raw(response)
+    coding = response.headers.get("Content-Encoding")
+    if coding is None or not raw:
+        return raw  # the usual case, and the cheap one: no copy made
+    return _decoded(raw, coding)
+
+
+async def _read_raw(response: aiohttp.ClientResponse) -> bytes:
     length = response.content_length
     if length is not None:
         if length > MAX_ANSWER_BYTES:
             raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
-        # The usual case, and the cheap one: the size is announced and small.
         return await response.read()
     chunks, size = [], 0
     async for chunk in response.content.iter_chunked(64 * 1024):
@@ -147,6 +192,43 @@ async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
             raise BadAnswer("answer larger than 1 MiB refused")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _decoded(body: bytes, content_encoding: str) -> bytes:
+    # Codings are listed in the order they were applied, so they come off in reverse.
+    for coding in reversed([name.strip() for name in content_encoding.lower().split(",")]):
+        if coding in ("", "identity"):
+            continue
+        wbits = _WBITS.get(coding)
+        if wbits is None:
+            raise BadAnswer(
+                f"answer in Content-Encoding {clip(coding, MAX_NAME_CHARS)!r} refused: "
+                f"only {ACCEPT_ENCODING} are asked for"
+            )
+        if coding == "deflate" and not _zlib_wrapped(body):
+            # Raw deflate (RFC 1951) sent as "deflate", which browsers accept too.
+            wbits = -zlib.MAX_WBITS
+        body = _inflate(body, wbits, coding)
+    return body
+
+
+def _zlib_wrapped(data: bytes) -> bool:
+    """Whether ``data`` opens with a zlib header (RFC 1950): method 8, and its check bits."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+def _inflate(data: bytes, wbits: int, coding: str) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        # Stops one byte past the limit: a bomb never unpacks further than that.
+        body = inflater.decompress(data, MAX_ANSWER_BYTES + 1)
+    except zlib.error as error:
+        raise BadAnswer(f"the {coding} answer is corrupt ({error})") from None
+    if len(body) > MAX_ANSWER_BYTES:
+        raise BadAnswer("answer larger than 1 MiB once decompressed refused")
+    if not inflater.eof:
+        raise BadAnswer(f"the {coding} answer is cut off")
+    return body
 
 
 async def retry_transient(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:

@@ -14,20 +14,19 @@ is done when the plain request is refused, as the official SDK does.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._api_errors import error_from_answer
+from ._api_errors import error_from_answer, parse_json
 from ._auth import SigningAuth
 from ._errors import ApiError, AuthError, BadAnswer, TransientError
 from ._event_log import EventLog
-from ._http import read_bounded
-from ._logs import remember_secrets
+from ._http import ACCEPT_ENCODING, read_answer
+from ._redact import remember_secrets
 from ._signing import AkSkCredentials
 
 __all__ = ["Temporary", "fetch_temporary_keys", "keep_fresh", "refresh_delay"]
@@ -94,14 +93,24 @@ async def _session_token(session: aiohttp.ClientSession, url: str) -> str:
 
 async def _request(
     session: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str]
-) -> tuple[int, bytes, dict[str, str]]:
+) -> tuple[int, bytes, Mapping[str, str]]:
     # Never through a proxy (the address is on this machine's link) and never redirected.
+    # Decoded by read_answer, within the same bound as every answer (never by aiohttp).
+    headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
     try:
         async with session.request(
-            method, url, headers=headers, allow_redirects=False, timeout=_TIMEOUT, proxy=None
+            method,
+            url,
+            headers=headers,
+            allow_redirects=False,
+            timeout=_TIMEOUT,
+            proxy=None,
+            auto_decompress=False,
         ) as response:
-            body = await read_bounded(response)
-            return response.status, body, dict(response.headers)
+            body = await read_answer(response)
+            # The headers as they are (case-insensitive): dict() would make X-Request-Id miss
+            # a server that sends x-request-id.
+            return response.status, body, response.headers
     except TimeoutError:
         raise TransientError(
             f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (auth.source = "
@@ -113,10 +122,8 @@ async def _request(
 
 def _parse(body: bytes) -> Temporary:
     # The answer holds the secret key: no message here ever quotes it.
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
+    # None as well for nesting too deep to parse, or bytes that are not UTF-8.
+    document = parse_json(body)
     if isinstance(document, dict):
         document = document.get("credential") or document.get("credentials") or document
     if not isinstance(document, dict):
