@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ._api_errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._auth import Auth
 from ._errors import BadAnswer
 from ._http import get_json, proxy_for
@@ -32,20 +33,15 @@ class EcsJobClient:
         document = await get_json(self._session, url, self._auth, proxy=self._proxy)
         status = document.get("status")
         if not isinstance(status, str) or not status:
-            raise BadAnswer(f"the answer has no status: {str(document)[:200]!r}")
-        code, reason = document.get("error_code"), document.get("fail_reason")
+            raise BadAnswer(f"the answer has no status: {preview(document)}")
         return TaskStatus(
-            status,
+            checked_status(status, "status"),
             _server_id(document.get("entities")),
-            code if isinstance(code, str) else None,
-            reason if isinstance(reason, str) else None,
+            server_text(document.get("error_code"), MAX_NAME_CHARS),
+            server_text(document.get("fail_reason")),
         )
 
 
 def _server_id(entities: object) -> str | None:
     """The job's server, where the job names one (``entities.server_id``)."""
-    if isinstance(entities, dict):
-        server_id = entities.get("server_id")
-        if isinstance(server_id, str):
-            return server_id
-    return None
+    return server_name(entities.get("server_id")) if isinstance(entities, dict) else None

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ._api_errors import checked_status, preview
 from ._auth import Auth
 from ._errors import BadAnswer
 from ._http import get_json, proxy_for
@@ -41,6 +42,6 @@ class JsonTaskClient:
         status = follow(document, self._pointer)
         if isinstance(status, bool) or not isinstance(status, str | int | float) or status == "":
             raise BadAnswer(
-                f"the answer has no status at {self._status_field}: {str(document)[:200]!r}"
+                f"the answer has no status at {self._status_field}: {preview(document)}"
             )
-        return TaskStatus(str(status))
+        return TaskStatus(checked_status(str(status), self._status_field))

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ._api_errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._auth import Auth
 from ._errors import BadAnswer
 from ._http import get_json, proxy_for
@@ -46,9 +47,10 @@ class KpsClient:
         )
         status = document.get("task_status")
         if not isinstance(status, str) or not status:
-            raise BadAnswer(f"the answer has no task_status: {str(document)[:200]!r}")
-        server_id = document.get("server_id")
-        return TaskStatus(status, server_id if isinstance(server_id, str) else None)
+            raise BadAnswer(f"the answer has no task_status: {preview(document)}")
+        return TaskStatus(
+            checked_status(status, "task_status"), server_name(document.get("server_id"))
+        )
 
     async def fetch_page(self, listing: Listing, offset: int) -> Page:
         url = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
@@ -66,14 +68,13 @@ class KpsClient:
 def _listed(entry: dict[str, object], listing: Listing) -> TaskStatus:
     """A listing entry as a status; ``operate_type`` carries the task's status there."""
     status = entry.get("operate_type")
-    if not isinstance(status, str) or not status:
+    # One entry too long to hold a status does not make the page unreadable: the listing it
+    # is on says enough.
+    if not isinstance(status, str) or not status or len(status) > MAX_NAME_CHARS:
         status = "RUNNING" if listing == "running" else "FAILED"
-    server_id, code, message = (
-        entry.get(k) for k in ("server_id", "task_error_code", "task_error_msg")
-    )
     return TaskStatus(
         status,
-        server_id if isinstance(server_id, str) else None,
-        code if isinstance(code, str) else None,
-        message if isinstance(message, str) else None,
+        server_name(entry.get("server_id")),
+        server_text(entry.get("task_error_code"), MAX_NAME_CHARS),
+        server_text(entry.get("task_error_msg")),
     )
