@@ -23,7 +23,7 @@ import structlog
 
 from ._errors import ConfigError
 from ._files import KIB, TooLarge, read_at_most, size_text
-from ._logs import remember_secrets
+from ._redact import remember_secrets
 from ._settings import Settings, is_header_safe, is_header_value_safe, source_of
 from ._signing import AkSkCredentials
 from ._specs import SPECS_BY_NAME, shown
@@ -170,6 +170,10 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentia
     ``warn=False`` reads without logging (``--show-config`` prints TOML on stdout, where no
     log line may go before logging is set up).
     """
+    # Secrets given in code or the environment are masked everywhere, as those read from files.
+    remember_secrets(
+        settings.token, settings.access_key, settings.secret_key, settings.security_token
+    )
     if settings.token:
         return FoundCredentials(
             "token", source_of(settings, "token") or "Settings.token", token=settings.token

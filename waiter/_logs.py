@@ -1,16 +1,21 @@
-"""Log configuration for the command line, and the redaction every log line passes through.
+"""Log configuration for the command line: every line redacted, console lines terminal-safe.
 
 Only the command line calls :func:`configure_logging`; the library just emits structlog events.
+The masking itself is :mod:`waiter._redact`'s, shared with results, reports and exceptions.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
+from ._redact import printable, redact, remember_secrets
+
+# remember_secrets lives in _redact now; it is still importable from here for older callers.
 __all__ = ["Redactor", "configure_logging", "remember_secrets"]
 
 # Field names whose values are secrets whatever they hold.
@@ -20,28 +25,20 @@ _SECRET_FIELDS = frozenset(
         "x-security-token", "securitytoken", "secret", "authorization",
     }
 )  # fmt: skip
-
-# Secrets learnt while running (a token file, a profile file, the ECS metadata service): the
-# command line configures logging before they are read, so they are masked from here too.
-_learnt: set[str] = set()
-
-
-def remember_secrets(*secrets: str | None) -> None:
-    """Mask these values in every event from now on (where the command line set up logging)."""
-    _learnt.update(secret for secret in secrets if secret)
+# Console values ConsoleRenderer writes as they are, never through repr().
+_RAW_TEXT = frozenset({"exception", "stack"})
 
 
 class Redactor:
     """A structlog processor that masks known secret values and secret-named fields.
 
     The second line of defence: no code logs a secret on purpose, but an error message from a
-    library might quote a header, and this catches it.
+    library might quote a header, and this catches it. ``secrets`` join the process-wide
+    registry of :func:`waiter._redact.remember_secrets`.
     """
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._given = {s for s in secrets if s}
-        self._secrets: list[str] = []
-        self._known = -1
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        remember_secrets(*secrets)
 
     def __call__(
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
@@ -50,33 +47,83 @@ class Redactor:
             if key.lower() in _SECRET_FIELDS and value is not None:
                 event_dict[key] = "***"
             elif isinstance(value, str):
-                event_dict[key] = self.mask(value)
+                event_dict[key] = redact(value)
         return event_dict
 
     def mask(self, text: str) -> str:
-        if self._known != len(_learnt):  # a secret was learnt since the last event
-            self._known = len(_learnt)
-            # Longest first, so a secret that contains another is masked whole.
-            self._secrets = sorted(self._given | _learnt, key=len, reverse=True)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text)
 
 
-def configure_logging(*, json: bool, level: str, stream: TextIO, secrets: Iterable[str]) -> None:
+class _Escaped:
+    """A value shown as the given text: ConsoleRenderer prints non-strings with repr()."""
+
+    __slots__ = ("_shown",)
+
+    def __init__(self, shown: str) -> None:
+        self._shown = shown
+
+    def __repr__(self) -> str:
+        return self._shown
+
+
+def _escape_for_terminal(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Console only: no server text may drive the terminal (``\x1b[2J``, ``\r``, ``\u202e``).
+
+    A value with such characters is shown as repr() shows it, quoted with ``\x1b`` escapes.
+    Passing it on escaped as a string would not do: ConsoleRenderer repr()s strings holding
+    spaces or quotes itself, and would double every backslash. JSON lines need none of this:
+    json.dumps (ASCII-only) escapes every control and non-ASCII character.
+    """
+    for key, value in event_dict.items():
+        if not isinstance(value, str) or value.isprintable():  # isprintable: the cheap test
+            continue
+        if key in _RAW_TEXT:
+            event_dict[key] = printable(value, keep_newlines=True)
+        else:
+            # repr() escapes every character str.isprintable() refuses, those of printable()
+            # among them, in the same forms (\x1b, \r, \u202e).
+            event_dict[key] = _Escaped(repr(value))
+    return event_dict
+
+
+def _safe_traceback(sio: TextIO, exc_info: Any) -> None:
+    """Tracebacks on the console, redacted and escaped like every other value.
+
+    The exception's message may quote a server; structlog's own formatters write it as is.
+    Always the plain formatter: rich's colours would be escaped into noise.
+    """
+    buffer = io.StringIO()
+    structlog.dev.plain_traceback(buffer, exc_info)
+    sio.write(printable(redact(buffer.getvalue()), keep_newlines=True))
+
+
+def configure_logging(
+    *, json: bool, level: str, stream: TextIO, secrets: Iterable[str] = ()
+) -> None:
     """Structured events on ``stream``: JSON lines, or a console view with colours on a tty."""
-    renderer: structlog.typing.Processor
-    if json:
-        renderer = structlog.processors.JSONRenderer()
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
     processors: list[structlog.typing.Processor] = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if json:
-        processors.append(structlog.processors.format_exc_info)
-    processors += [Redactor(secrets), renderer]
+        # Tracebacks become a string field first, so that the Redactor sees them too.
+        processors += [
+            structlog.processors.format_exc_info,
+            Redactor(secrets),
+            # ensure_ascii (json.dumps' default, stated because it matters): C1 controls and
+            # bidi overrides from a server arrive as \u0085, \u202e, never raw.
+            structlog.processors.JSONRenderer(ensure_ascii=True),
+        ]
+    else:
+        processors += [
+            Redactor(secrets),
+            _escape_for_terminal,  # after redaction: escaping would hide a secret from it
+            structlog.dev.ConsoleRenderer(
+                colors=stream.isatty(), exception_formatter=_safe_traceback
+            ),
+        ]
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -26,7 +26,7 @@ from ._auth import SigningAuth
 from ._errors import ApiError, AuthError, BadAnswer, TransientError
 from ._event_log import EventLog
 from ._http import ACCEPT_ENCODING, read_answer
-from ._logs import remember_secrets
+from ._redact import remember_secrets
 from ._signing import AkSkCredentials
 
 __all__ = ["Temporary", "fetch_temporary_keys", "keep_fresh", "refresh_delay"]
