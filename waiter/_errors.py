@@ -22,7 +22,19 @@ __all__ = [
 
 
 class WaiterError(Exception):
-    """Base class of every error waiter raises on purpose."""
+    """Base class of every error waiter raises on purpose.
+
+    Its message is redacted when it is made (:func:`waiter._redact.redact`): a message that
+    quotes a server, which may echo request headers, never carries a secret into a log, a
+    result, a traceback or a caller's own handling.
+    """
+
+    def __init__(self, *args: object) -> None:
+        # Imported here, not at the top: this module loads with --help, which needs no redactor
+        # (a cached import costs well under a microsecond).
+        from ._redact import redact
+
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigError(WaiterError):
@@ -55,11 +67,15 @@ class ApiError(WaiterError):
         request_id: str | None = None,
         retry_after: float | None = None,
     ) -> None:
+        from ._redact import redact  # see WaiterError.__init__
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.http_status = http_status
-        self.code = code
-        self.request_id = request_id
+        # Also from the server's answer, and in str(): redacted like the message.
+        self.code = redact(code) if code else code
+        self.request_id = redact(request_id) if request_id else request_id
         # Seconds the server asked us to wait before the next try (Retry-After).
         self.retry_after = retry_after
 
