@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ._errors import ConfigError
+from ._redact import redact
 from ._result import Outcome, TaskResult
 
 __all__ = ["append_markdown_summary", "write_junit_xml"]
@@ -225,13 +226,16 @@ def _write_error(path: Path, error: OSError, *, flag: str, setting: str) -> Conf
 
 
 def _clean(text: str) -> str:
-    return _LINE_BREAK.sub("\n", _NOT_XML.sub("", text))
+    # Redacted (again: results are redacted where they are made, reports are shared further)
+    # after the characters are dropped, so that "sec\x01ret" cannot become a secret unmasked.
+    return _LINE_BREAK.sub("\n", redact(_NOT_XML.sub("", text)))
 
 
 def _md_cell(text: str) -> str:
     # Line breaks would end the table row, so a cell is kept on one line; runs of whitespace
-    # (tabs included) shrink to one space, which is all Markdown would show anyway.
-    one_line = " ".join(_NOT_XML.sub("", text).split())
+    # (tabs included) shrink to one space, which is all Markdown would show anyway. Redacted
+    # once the text is final but before the escapes, which would split a secret.
+    one_line = redact(" ".join(_NOT_XML.sub("", text).split()))
     return _MD_SPECIAL.sub(r"\\\1", one_line)
 
 
