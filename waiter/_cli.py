@@ -17,6 +17,7 @@ from contextlib import redirect_stderr, redirect_stdout, suppress
 from ._errors import ConfigError
 from ._exit import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_USAGE
 from ._interrupts import Interrupts
+from ._redact import printable
 from ._specs import SPECS, parse_bool, parse_patterns
 from ._task_ids import check_task_ids, is_task_id, parse_id_lines
 from ._version import __version__
@@ -287,7 +288,8 @@ def _main(
             task_ids = known.task_ids = _read_task_ids(args, stdin)
         return run_wait(settings, task_ids, streams)
     except ConfigError as error:
-        _say(stderr, f"waiter: error: {error}")
+        # A message may quote a server (an IAM refusal): escaped, so it cannot drive the terminal.
+        _say(stderr, f"waiter: error: {printable(str(error))}")
         return EXIT_USAGE
 
 

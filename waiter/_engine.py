@@ -38,6 +38,7 @@ from ._clock import Clock
 from ._errors import ApiError, AuthError, BadAnswer, NotFound
 from ._event_log import EventLog
 from ._limits import RequestLimiter
+from ._redact import redact
 from ._result import Outcome, TaskResult
 from ._schedule import Schedule, Wait, clamp_to_deadline
 from ._settings import Settings
@@ -246,14 +247,16 @@ class _Run:
         """
         if task.result is not None:
             return
+        # Server text is masked where it becomes a result: a server that echoes our headers
+        # back must not put a secret into stdout, a report or an application's own logs.
         result = task.result = TaskResult(
             task_id=task.task_id,
             outcome=outcome,
-            status=task.status,
+            status=task.status,  # masked when noted
             server_id=task.server_id,
             polls=task.polls,
             elapsed_s=round(self.engine.clock.now() - self.started, 3),
-            error=error,
+            error=redact(error) if error else None,
             error_code=cause.code if cause else error_code,
             request_id=cause.request_id if cause else None,
         )
@@ -535,16 +538,18 @@ class _Run:
         task.faults_in_a_row = task.bad_answers_in_a_row = 0
         task.not_found_since = None
         if answer.server_id:
-            task.server_id = answer.server_id
-        if answer.status != task.status:
+            task.server_id = redact(answer.server_id)
+        # Kept as shown (masked); the classifier reads the answer's own status.
+        status = redact(answer.status)
+        if status != task.status:
             self.engine.log.info(
                 "status_changed",
                 task_id=task.task_id,
-                status=answer.status,
+                status=status,
                 previous=task.status,
                 polls=task.polls,
             )
-            task.status = answer.status
+            task.status = status
 
     def _fail(self, task: _Task, error: str, error_code: str | None = None) -> None:
         self.end(task, Outcome.FAILURE, error, error_code=error_code)

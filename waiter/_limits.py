@@ -72,7 +72,7 @@ class RequestLimiter:
         counts once.
         """
         now = self._clock.now()
-        if sent_at < self._last_change or now - self._last_change < _DECREASE_COOLDOWN:
+        if sent_at <= self._last_change or now - self._last_change < _DECREASE_COOLDOWN:
             return
         if self.rate > _MIN_RATE:
             self._change(max(self.rate / 2, _MIN_RATE), now, "throttled by the API (429)")

@@ -1,0 +1,478 @@
+"""The run invariant against hostile surroundings: every task reported exactly once, the run
+ends by the deadline (start-up included) or at once when stopped, and nothing escapes as a
+traceback.
+
+Library tests run on the virtual-time loop against servers on 127.0.0.1; command-line tests run
+the real program in a subprocess, where the real standard streams and signals matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+import structlog
+from aiohttp import web
+from conftest import PROJECT, TOKEN, ThreadedKps
+from helpers import fake_kps, settings_for
+from virtual_time import run_virtual
+
+from waiter import Outcome, Settings, Waiter, wait_for
+from waiter._fake import Reply
+
+RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
+AK, SK = "AKINVARIANT0000000001", "sk-invariant-secret-0001"
+
+
+def assert_each_reported_once(results: list[Any], task_ids: list[str]) -> None:
+    assert sorted(r.task_id for r in results) == sorted(task_ids)
+
+
+# --- servers that misbehave -----------------------------------------------------------------
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+def never_answering_app(asked: threading.Event | None = None) -> web.Application:
+    """Accepts every request and never answers (an IAM or metadata service that hangs)."""
+
+    async def hang(request: web.Request) -> web.StreamResponse:
+        if asked is not None:
+            asked.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", hang)
+    return app
+
+
+# --- log sinks that fail --------------------------------------------------------------------
+
+
+class RaisingLogger:
+    """A logger every call of which raises, as a broken sink or a buggy processor would."""
+
+    calls = 0
+
+    def bind(self) -> RaisingLogger:
+        return self
+
+    def _fail(self, event: str, **fields: object) -> None:
+        RaisingLogger.calls += 1
+        raise BrokenPipeError(32, "Broken pipe")
+
+    debug = info = warning = error = _fail
+
+
+@pytest.mark.parametrize("bulk", ["off", "on"])
+def test_a_logger_that_always_raises_loses_no_task_and_ends_the_run(bulk: str):
+    kps = fake_kps()
+    ids = [f"t{n}" for n in range(25)]
+    for n, task_id in enumerate(ids):
+        kps.add_task(task_id, [(0, RUNNING), (n % 5 * 3, DONE if n % 4 else RUNNING)])
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            settings = settings_for(url, timeout=30, bulk=bulk)
+            return await wait_for(ids, settings, logger=RaisingLogger())  # type: ignore[arg-type]
+
+    RaisingLogger.calls = 0
+    results = run_virtual(scenario())
+
+    assert_each_reported_once(results, ids)
+    assert {r.outcome for r in results} == {Outcome.SUCCESS, Outcome.TIMEOUT}
+    assert RaisingLogger.calls > len(ids)  # every event was tried, and each one failed
+
+
+def test_a_structlog_processor_that_raises_does_not_hang_the_library():
+    def broken(logger: object, name: str, event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("processor bug")
+
+    structlog.configure(processors=[broken])
+    kps = fake_kps()
+    kps.add_task("t1", [(0, RUNNING), (3, DONE)])
+    kps.add_task("t2", [(0, RUNNING)])
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            return await wait_for(["t1", "t2"], settings_for(url, timeout=20))
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.SUCCESS, Outcome.TIMEOUT]
+
+
+# --- workers that die or hang ---------------------------------------------------------------
+
+
+class Fatal(BaseException):
+    """Not an Exception: gets past every `except Exception`, as a bug's worst case would."""
+
+
+def test_a_dead_worker_ends_its_tasks_as_errors_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    async def dies(self: object, task_id: str) -> object:
+        raise Fatal
+
+    monkeypatch.setattr("waiter._kps.KpsClient.fetch", dies)
+    kps = fake_kps()
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            return await wait_for(["t1", "t2"], settings_for(url, max_in_flight=1))
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.ERROR, Outcome.ERROR]
+    assert all("internal error" in (r.error or "") for r in results)
+
+
+def test_a_worker_stuck_past_cancellation_still_ends_the_run_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    async def never_lets_go(self: object, task_id: str) -> object:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)  # deaf to the engine's own time-out: only closing gets in
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr("waiter._kps.KpsClient.fetch", never_lets_go)
+    kps = fake_kps()
+
+    async def scenario() -> tuple[list[Any], float]:
+        async with kps.serve() as url:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            results = await wait_for(["t1", "t2", "t3"], settings_for(url, timeout=10))
+            return results, loop.time() - started
+
+    results, took = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.TIMEOUT] * 3
+    # Virtual seconds: each task ended by the deadline plus the last poll's grace, and the call
+    # returned soon after (closing a session takes a moment), not when the fetch let go.
+    assert max(r.elapsed_s for r in results) <= 10 + 1
+    assert took < 60
+
+
+# --- bulk listings that are not listings ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        Reply(200, body=b"<html><body>Welcome to the corporate proxy</body></html>"),
+        Reply(200, body=b'{"tasks": "not a list"}'),
+        Reply(200, body=b"[" * 100_000 + b"]" * 100_000),  # deeper than the JSON parser goes
+    ],
+    ids=["html", "no-listing-fields", "nested-too-deep"],
+)
+def test_a_listing_that_is_no_listing_falls_back_to_single_gets(listing: Reply):
+    kps = fake_kps()
+    ids = [f"t{n:02d}" for n in range(30)]
+    for task_id in ids:
+        kps.add_task(task_id, [(0, RUNNING), (5, DONE)])
+    kps.listing_reply = listing
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            return await wait_for(ids, settings_for(url, timeout=120, bulk="on"))
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.SUCCESS] * len(ids)
+    rounds = [r for r in kps.listing_requests if r.task_id == "running"]
+    assert len(rounds) == 3  # three unreadable listings, then single GETs only
+
+
+# --- start-up: bounded by the deadline, ended by stop() --------------------------------------
+
+
+def signing_settings(iam: str, kps_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "endpoint": kps_url,
+        "region": "cn-north-4",
+        "iam_endpoint": iam,
+        "access_key": AK,
+        "secret_key": SK,
+        "timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def test_start_up_that_never_ends_is_cut_at_the_deadline_and_every_task_times_out():
+    async def scenario() -> tuple[list[Any], float]:
+        async with serving(never_answering_app()) as iam:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            results = await wait_for(["t1", "t2"], signing_settings(iam, iam, timeout=5))
+            return results, loop.time() - started
+
+    results, took = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.TIMEOUT, Outcome.TIMEOUT]
+    assert all("during start-up" in (r.error or "") for r in results)
+    assert "project ID from IAM" in (results[0].error or "")
+    assert took <= 5 + 1
+
+
+def test_stop_during_start_up_cancels_every_wait_at_once():
+    async def scenario() -> tuple[list[Any], float]:
+        async with serving(never_answering_app()) as iam:
+            loop = asyncio.get_running_loop()
+            waiter = Waiter(signing_settings(iam, iam, timeout=600))
+            loop.call_later(2, waiter.stop, "stopped by the test")
+            started = loop.time()
+            async with waiter:
+                results = [r async for r in waiter.as_completed(["t1", "t2"])]
+            return results, loop.time() - started
+
+    results, took = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.CANCELLED, Outcome.CANCELLED]
+    assert all(r.error == "stopped by the test" for r in results)
+    assert took < 3
+
+
+def test_stop_before_entering_ends_every_later_wait_without_a_request():
+    kps = fake_kps()
+    kps.add_task("t1", [(0, RUNNING)])
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            waiter = Waiter(settings_for(url))
+            waiter.stop("not today")
+            async with waiter:
+                first = await waiter.wait("t1")
+                second = [r async for r in waiter.as_completed(["t1", "t2"])]
+            return [first, *second]
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.CANCELLED] * 3
+    assert kps.requests == []
+
+
+# --- the command line in a hostile environment ----------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadedKps]:
+    server = ThreadedKps(timelines_from_first_poll=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+FAST = ["--min-interval", "0.05", "--max-interval", "0.2", "--rate", "1000", "--log-format", "json"]
+
+
+def waiter_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "waiter", *args]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "WAITER_AUTH_TOKEN": TOKEN, **extra}
+
+
+def kps_args(server: ThreadedKps, *args: str) -> list[str]:
+    return ["--endpoint", server.url, "--project-id", PROJECT, *FAST, *args]
+
+
+def no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text
+        assert TOKEN not in text
+
+
+def test_a_vanished_stderr_reader_does_not_hold_the_run(server: ThreadedKps):
+    server.add_task("t1", [(0, RUNNING), (0.2, DONE)])
+    server.add_task("t2", [(0, RUNNING)])
+    proc = subprocess.Popen(
+        waiter_command(*kps_args(server, "--timeout", "2", "-v", "t1", "t2")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the run has begun
+    proc.stderr.close()  # ... and the reader of its logs goes away
+    out, _ = proc.communicate(timeout=60)  # a hang fails here instead of blocking forever
+
+    assert proc.returncode == 3
+    results = [json.loads(line) for line in out.splitlines()]
+    assert {r["task_id"]: r["outcome"] for r in results} == {"t1": "success", "t2": "timeout"}
+
+
+def test_a_reader_that_stops_after_one_line_ends_the_run_with_4_and_the_reports(
+    server: ThreadedKps, tmp_path: Path
+):
+    server.add_task("fast", [(0, DONE)])
+    server.add_task("slow", [(0, RUNNING), (0.5, DONE)])
+    server.add_task("never", [(0, RUNNING)])
+    junit = tmp_path / "junit.xml"
+    args = kps_args(server, "--timeout", "600", "--junit-xml", str(junit), "fast", "slow", "never")
+    proc = subprocess.Popen(
+        waiter_command(*args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()  # `| head -1`
+    _, err = proc.communicate(timeout=60)
+
+    assert first["task_id"] == "fast"
+    assert proc.returncode == 4
+    no_traceback(err)
+    assert "results_not_printed" in err
+    cases = {c.get("name"): c for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert set(cases) == {"fast", "slow", "never"}
+
+
+@pytest.mark.parametrize("how", ["full", "closed"])
+def test_a_full_or_closed_stdout_ends_the_run_cleanly(server: ThreadedKps, how: str):
+    server.add_task("t1", [(0, DONE)])
+    server.add_task("t2", [(0, RUNNING)])
+    redirect = ">/dev/full" if how == "full" else ">&-"
+    command = " ".join(waiter_command(*kps_args(server, "--timeout", "600", "t1", "t2")))
+    ran = subprocess.run(
+        ["bash", "-c", f"exec {command} {redirect}"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        check=False,
+    )
+
+    assert ran.returncode == 4
+    no_traceback(ran.stderr)
+    ended = [json.loads(line) for line in ran.stderr.splitlines() if '"task_ended"' in line]
+    assert sorted(e["task_id"] for e in ended) == ["t1", "t2"]  # each reported once, in the logs
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_start_up_ends_the_run_at_once_with_every_task_cancelled(
+    signum: int, code: int
+):
+    server = background_server()
+    with server as url:
+        env = {**os.environ, "HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK}
+        args = ["--endpoint", url, "--region", "cn-north-4", "--iam-endpoint", url, *FAST]
+        proc = subprocess.Popen(
+            waiter_command(*args, "--timeout", "600", "t1", "t2"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert server.asked.wait(60), "waiter never asked IAM for the project ID"
+        finally:
+            proc.send_signal(signum)  # while it waits for IAM's answer
+        out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == code
+    no_traceback(out, err)
+    results = [json.loads(line) for line in out.splitlines()]
+    assert sorted(r["task_id"] for r in results) == ["t1", "t2"]
+    assert {r["outcome"] for r in results} == {"cancelled"}
+
+
+def test_a_deadline_during_start_up_ends_the_command_with_3(tmp_path: Path):
+    with background_server() as url:
+        env = {**os.environ, "HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK}
+        args = ["--endpoint", url, "--region", "cn-north-4", "--iam-endpoint", url, *FAST]
+        ran = subprocess.run(
+            waiter_command(*args, "--timeout", "1", "t1", "t2"),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+
+    assert ran.returncode == 3
+    no_traceback(ran.stdout, ran.stderr)
+    results = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [r["outcome"] for r in results] == ["timeout", "timeout"]
+    assert all(r["elapsed_s"] <= 1 + 1 for r in results)  # measured by waiter itself
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_task_ids_are_read_ends_the_run_cleanly(signum: int, tmp_path: Path):
+    # A FIFO as the IDs file: its reader blocks until a writer comes, and then as long as the
+    # writer says nothing, like `waiter -` on a pipe that never ends.
+    fifo = tmp_path / "ids"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        waiter_command("--endpoint", "http://127.0.0.1:9", "--project-id", PROJECT, "t0",
+                       "--ids-file", str(fifo)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )  # fmt: skip
+    with fifo.open("w"):  # returns once waiter has opened it: it is reading now
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == (130 if signum == signal.SIGINT else 143)
+    no_traceback(out, err)
+    [result] = [json.loads(line) for line in out.splitlines()]
+    assert (result["task_id"], result["outcome"]) == ("t0", "cancelled")
+
+
+class background_server:
+    """A never-answering server on its own thread and loop, for subprocess tests."""
+
+    def __enter__(self) -> str:
+        self.asked = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._url: asyncio.Future[str] = self._loop.create_future()
+        self._stop = asyncio.Event()
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),))
+        self._thread.start()
+        return asyncio.run_coroutine_threadsafe(self._wait_url(), self._loop).result(10)
+
+    async def _wait_url(self) -> str:
+        return await self._url
+
+    async def _serve(self) -> None:
+        async with serving(never_answering_app(self.asked)) as url:
+            self._url.set_result(url)
+            await self._stop.wait()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        self._loop.close()
