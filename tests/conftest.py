@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
+from waiter import _redact
 from waiter._fake import FakeKps
 
 # Variables that could make a test read the developer's real config or credentials, or send
@@ -28,6 +29,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
+    # Secrets learnt by one test (a short test token, say) must not mask another test's text.
+    monkeypatch.setattr(_redact, "_known", _redact._Registry())
     # Plain key=value lines: still shown for a failing test, at a fraction of the cost of
     # structlog's default console renderer (the soak test logs ~50,000 events).
     structlog.configure(

@@ -23,7 +23,7 @@ import structlog
 from aiohttp import web
 from virtual_time import run_virtual
 
-from waiter import ConfigError, Outcome, Settings, TaskResult, _redact, wait_for
+from waiter import ConfigError, Outcome, Settings, TaskResult, wait_for
 from waiter._api_errors import error_from_answer
 from waiter._cli import main
 from waiter._errors import ApiError
@@ -40,12 +40,6 @@ ST = "st-redaction-security-5b8a0c"
 # What the server quotes back, and so what must never be shown.
 CREDENTIAL_HEADERS = ("X-Auth-Token", "Authorization", "X-Security-Token")
 ECHO_TASKS = ["json-echo", "repr-echo", "raw-echo", "quoting"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A registry of this test's own: what one test teaches masks nothing in another."""
-    monkeypatch.setattr(_redact, "_known", _redact._Registry())
 
 
 # --- redact() -------------------------------------------------------------------------------

@@ -476,3 +476,60 @@ class background_server:
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
         self._loop.close()
+
+
+# --- refused credentials: one refusal, not one a request in flight -----------------------------
+
+
+@pytest.mark.parametrize("bulk", ["off", "on"])
+@pytest.mark.parametrize("credentials", ["token", "access key"])
+def test_refused_credentials_are_sent_once_however_many_requests_could_be_in_flight(
+    credentials: str, bulk: str
+):
+    seen: list[str] = []
+
+    async def refuse_slowly(request: web.Request) -> web.StreamResponse:
+        # Slow, as a gateway far away is: without a guard, every request in flight would be
+        # out (and refused) before the first refusal came back.
+        seen.append(request.path)
+        await asyncio.sleep(0.5)
+        body = {"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information"}
+        return web.json_response(body, status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", refuse_slowly)
+    if credentials == "token":
+        wrong: dict[str, Any] = {"token": "not-the-token-0f3a"}
+    else:
+        wrong = {"token": None, "access_key": AK, "secret_key": "not-the-secret-key-91c"}
+    ids = [f"t{n:02d}" for n in range(40)]
+
+    async def scenario() -> list[Any]:
+        async with serving(app) as url:
+            settings = settings_for(url, max_in_flight=32, bulk=bulk, **wrong)
+            return await wait_for(ids, settings)
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.ERROR] * len(ids)
+    assert len(seen) == 1
+
+
+def test_once_the_credentials_worked_requests_go_out_side_by_side_again():
+    kps = fake_kps()
+    ids = [f"t{n:02d}" for n in range(10)]
+    for task_id in ids:
+        kps.add_task(task_id, [(0, RUNNING), (30, DONE)], replies={2: Reply(hang=True)})
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            settings = settings_for(url, max_in_flight=10, request_timeout=20, bulk="off")
+            return await wait_for(ids, settings)
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.SUCCESS] * len(ids)
+    # Every task's second request hung for the whole request time-out; side by side, not in
+    # a queue of one at a time, so they all started within one request time-out.
+    second = [kps.requests_for(task_id)[1].at for task_id in ids]
+    assert max(second) - min(second) < 20

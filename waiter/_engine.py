@@ -27,6 +27,7 @@ the deadline (plus the last poll's grace) even if a worker is stuck or dead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import random
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from ._clock import Clock
 from ._errors import ApiError, AuthError, BadAnswer, NotFound
 from ._event_log import EventLog
+from ._gate import CredentialGate
 from ._limits import RequestLimiter
 from ._redact import redact
 from ._result import Outcome, TaskResult
@@ -103,6 +105,7 @@ class Engine:
         self.limiter = RequestLimiter(
             max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock, logger=logger
         )
+        self.gate = CredentialGate()
         self._runs: set[_Run] = set()
         # Set by stop(): every run, now or later, ends at once with this outcome and reason.
         self.stopped: tuple[Outcome, str] | None = None
@@ -382,9 +385,11 @@ class _Run:
         assert self._bulk_api is not None
         found: dict[str, TaskStatus] = {}
         offset = 0
+        gate = self.engine.gate
         while True:
             async with self.engine.limiter.slot():
-                page = await self._bulk_api.fetch_page(listing, offset)
+                call = functools.partial(self._bulk_api.fetch_page, listing, offset)
+                page = await (call() if gate.open else gate.through(call))
             found.update(page.tasks)
             offset += len(page.tasks)
             if not page.tasks or offset >= page.total:
@@ -517,7 +522,10 @@ class _Run:
                         return None  # ended (fail_fast, 401, signal) while waiting for a slot
                     task.polls += 1
                     sent_at = engine.clock.now()
-                    answer = await engine.api.fetch(task.task_id)
+                    if engine.gate.open:
+                        answer = await engine.api.fetch(task.task_id)
+                    else:
+                        answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
         except TimeoutError:
             # Cut by the deadline, not by the per-request time-out (the client maps that).
             self._time_out(task)
