@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ._api_errors import clip
 from ._auth import SigningAuth
 from ._errors import ApiError, ConfigError
 from ._event_log import EventLog
@@ -60,7 +61,8 @@ async def discover_project_id(
         )
     if len(found) > 1:
         raise ConfigError(
-            f"{where} lists {len(found)} projects named {region} ({', '.join(found)}): "
+            f"{where} lists {len(found)} projects named {region} "
+            f"({clip(', '.join(found), 300)}): "
             f"choose one ({_HOW})",
             setting="project_id",
         )

@@ -41,6 +41,8 @@ MIN_REFRESH_WAIT = 5.0
 RETRY_WAIT = 60.0
 _TOKEN_PATH = "/meta-data/latest/api/token"  # noqa: S105 - a path, not a secret
 _TOKEN_TTL = "21600"  # noqa: S105 - seconds (the SDK's six hours), not a secret
+# A session token is a few dozen characters; it is sent back as a header of every request.
+_MAX_SESSION_TOKEN = 4096
 _NO_AGENCY = "Please configure Cloud Service Agency first"
 
 
@@ -87,6 +89,9 @@ async def _session_token(session: aiohttp.ClientSession, url: str) -> str:
     if status != 200:
         raise error_from_answer(status, body, headers)
     token = body.decode("utf-8", "replace").strip()
+    if not token or len(token) > _MAX_SESSION_TOKEN:
+        # It goes into a header of every later request: a page of HTML is no token.
+        raise BadAnswer(f"the metadata service's session token is {len(token)} characters long")
     remember_secrets(token)
     return token
 

@@ -26,6 +26,7 @@ from ._progress import LiveLine, Progress
 from ._reports import append_markdown_summary, write_junit_xml
 from ._result import Outcome, TaskResult
 from ._settings import Settings
+from ._specs import shown
 
 if TYPE_CHECKING:
     from ._waiter import Waiter
@@ -262,7 +263,10 @@ def _check_report_paths(settings: Settings) -> None:
         ("--summary-file", settings.summary_file),
     ):
         if path is not None and not path.parent.is_dir():
-            raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
+            raise ConfigError(
+                f"{flag} {shown(path, bare=True)}: the folder {shown(path.parent, bare=True)} "
+                "does not exist"
+            )
 
 
 def _write_reports(
