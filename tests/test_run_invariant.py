@@ -533,3 +533,50 @@ def test_once_the_credentials_worked_requests_go_out_side_by_side_again():
     # a queue of one at a time, so they all started within one request time-out.
     second = [kps.requests_for(task_id)[1].at for task_id in ids]
     assert max(second) - min(second) < 20
+
+
+def test_a_401_listing_with_an_impossible_signature_time_stops_every_task():
+    kps = fake_kps()
+    ids = [f"t{n:02d}" for n in range(30)]
+    for task_id in ids:
+        kps.add_task(task_id, [(0, RUNNING)])
+    kps.listing_reply = Reply(
+        401,
+        "APIGW.0301",
+        "calc aksk signature fail:signature expired, signature time:20219999T999999Z,"
+        "server time:20211217T065804Z",
+    )
+
+    async def scenario() -> list[Any]:
+        async with kps.serve() as url:
+            return await wait_for(ids, settings_for(url, bulk="on"))
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.ERROR] * len(ids)
+    assert all("refused" in (r.error or "") for r in results)
+    assert len(kps.listing_requests) == 1
+
+
+def test_a_server_that_trickles_its_answer_is_cut_and_the_run_ends_by_the_deadline():
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(3600):  # a byte a second: never a whole answer within any time-out
+            await response.write(b" ")
+            await asyncio.sleep(1)
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", trickle)
+
+    async def scenario() -> list[Any]:
+        async with serving(app) as url:
+            settings = settings_for(url, timeout=60, request_timeout=5)
+            return await wait_for(["t1", "t2"], settings)
+
+    results = run_virtual(scenario())
+
+    assert [r.outcome for r in results] == [Outcome.TIMEOUT, Outcome.TIMEOUT]
+    assert all("no answer within 5 s" in (r.error or "") for r in results)
+    assert all(r.elapsed_s <= 60 + 1 for r in results)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["SIGNAL_EXIT", "Interrupted", "Interrupts"]
 
 SIGNAL_EXIT = {signal.SIGINT: EXIT_SIGINT, signal.SIGTERM: EXIT_SIGTERM}
+# Seconds between the ticks that act on a signal a blocking read missed (see interruptible).
+_TICK = 0.2
 
 
 class Interrupted(KeyboardInterrupt):
@@ -72,12 +74,24 @@ class Interrupts:
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
-        """Within, a signal raises :class:`Interrupted` at once (for reads that may block)."""
+        """Within, a signal raises :class:`Interrupted` at once (for reads that may block).
+
+        A signal that lands just before the read's system call begins wakes nothing (the
+        classic lost wake-up: it interrupts no call, and the read then blocks for good), so a
+        timer ticks meanwhile, and each tick acts on a signal noted but not yet acted on.
+        """
         self.check()
         self._raising = True
+        ticking = bool(self._previous)  # signal handlers are the main thread's alone
+        if ticking:
+            previous = signal.signal(signal.SIGALRM, self._tick)
+            signal.setitimer(signal.ITIMER_REAL, _TICK, _TICK)
         try:
             yield
         finally:
+            if ticking:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
             self._raising = False
 
     def uninstall(self) -> None:
@@ -109,6 +123,10 @@ class Interrupts:
     def _note(self, signum: int) -> None:
         if self.received is None:
             self.received = signum
+
+    def _tick(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            raise Interrupted
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._note(signum)
