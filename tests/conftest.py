@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -51,38 +51,30 @@ class ThreadedKps:
     def __init__(self, **options: Any) -> None:
         self.kps = FakeKps(project_id=PROJECT, token=TOKEN, **options)
         self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._served = ExitStack()
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    @asynccontextmanager
+    async def _serve(self) -> AsyncIterator[str]:
+        self._loop = asyncio.get_running_loop()  # for add_task, from the test's thread
         async with self.kps.serve() as url:
-            self.url = url
-            self._ready.set()
-            await self._stop.wait()
+            yield url
 
     def start(self) -> ThreadedKps:
-        self._thread.start()
-        assert self._ready.wait(10), "the simulated KPS did not start"
+        from helpers import served_on_a_thread  # here: helpers imports this module
+
+        self.url = self._served.enter_context(served_on_a_thread(self._serve()))
         return self
 
     def add_task(self, *args: object, **kwargs: object) -> None:
         async def add() -> None:
             self.kps.add_task(*args, **kwargs)  # type: ignore[arg-type]
 
+        assert self._loop is not None, "start() first"
         asyncio.run_coroutine_threadsafe(add(), self._loop).result(5)
 
     def stop(self) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-        self._loop.close()
+        self._served.close()
 
 
 @pytest.fixture

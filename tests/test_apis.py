@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 from conftest import PROJECT, TOKEN
-from helpers import by_id, fake_kps, settings_for
+from helpers import by_id, fake_kps, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
@@ -48,14 +48,8 @@ async def _json_api(phases: dict[str, list[str]]) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/api/{project}/ops/{op}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 def _http_settings(url: str, **overrides: object) -> Settings:

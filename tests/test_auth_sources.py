@@ -23,7 +23,7 @@ import pytest
 import structlog
 from aiohttp import web
 from conftest import PROJECT, TOKEN, ThreadedKps
-from helpers import by_id
+from helpers import by_id, serving
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
@@ -584,19 +584,8 @@ class FakeIam:
     async def serve(self) -> AsyncIterator[str]:
         app = web.Application()
         app.router.add_get("/v3/projects", self._projects)
-        async with _serving(app) as url:
+        async with serving(app) as url:
             yield url
-
-
-@asynccontextmanager
-async def _serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 async def wait_discovering(kps: FakeKps, iam: FakeIam, ids: list[str], env: dict[str, str]):
@@ -780,7 +769,7 @@ class FakeMetadata:
         app = web.Application()
         app.router.add_get("/openstack/latest/securitykey", self._securitykey)
         app.router.add_put("/meta-data/latest/api/token", self._token)
-        async with _serving(app) as url:
+        async with serving(app) as url:
             yield f"{url}/openstack/latest/securitykey"
 
 

@@ -24,7 +24,7 @@ import pytest
 import structlog
 from aiohttp import web
 from conftest import PROJECT
-from helpers import by_id, settings_for
+from helpers import by_id, serving, settings_for
 from hypothesis import example, given
 from hypothesis import strategies as st
 from virtual_time import run_virtual
@@ -63,13 +63,8 @@ class Hostile:
     async def serve(self) -> AsyncIterator[str]:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        try:
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serving(app) as url:
+            yield url
 
 
 def wait_with(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from conftest import PROJECT, TOKEN
+from helpers import served_on_a_thread
 
 from waiter import ConfigError, Outcome, Settings, wait_for
 from waiter._cli import main
@@ -38,10 +39,7 @@ class HeaderRecorder:
         self.requests: list[dict[str, str]] = []  # header names in lower case
         self.paths: list[str] = []
         self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._served = ExitStack()
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.requests.append({name.lower(): value for name, value in request.headers.items()})
@@ -50,36 +48,15 @@ class HeaderRecorder:
             return web.json_response({"message": "refused"}, status=self.status)
         return web.json_response({"status": "done"})
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-        self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    def start(self) -> HeaderRecorder:
         app = web.Application()
         app.router.add_get("/ops/{task_id}", self._handle)
         app.router.add_get("/p/{project_id}/ops/{task_id}", self._handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-
-    def start(self) -> HeaderRecorder:
-        self._thread.start()
-        assert self._ready.wait(10), "the header-recording server did not start"
+        self.url = self._served.enter_context(served_on_a_thread(app))
         return self
 
     def stop(self) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        self._served.close()
 
     def only_request(self) -> dict[str, str]:
         assert len(self.requests) == 1, self.requests

@@ -8,11 +8,9 @@ the access key, the secret key, the security token and the signature.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp import web
+from helpers import served_on_a_thread, serving
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, TaskResult, wait_for
@@ -281,13 +280,8 @@ class EchoServer:
         app = web.Application()
         app.router.add_get("/v3/{project}/tasks/{task}", self._task)
         app.router.add_get("/v3/projects", self._projects)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        try:
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serving(app) as url:
+            yield url
 
     def sent(self, name: str) -> list[str]:
         return [headers[name] for headers in self.received if name in headers]
@@ -297,23 +291,8 @@ class EchoServer:
 def threaded_echo() -> Iterator[tuple[EchoServer, str]]:
     """The echo server on a thread of its own, for the command line's own event loop."""
     server = EchoServer(values=(TOKEN, AK, SK, ST))
-    loop = asyncio.new_event_loop()
-    ready, stop = threading.Event(), asyncio.Event()
-    urls: list[str] = []
-
-    async def serve() -> None:
-        async with server.serve() as url:
-            urls.append(url)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the echo server did not start"
-    yield server, urls[0]
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    with served_on_a_thread(server.serve()) as url:
+        yield server, url
 
 
 def _signatures(server: EchoServer) -> set[str]:

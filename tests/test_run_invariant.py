@@ -16,8 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -26,7 +25,7 @@ import pytest
 import structlog
 from aiohttp import web
 from conftest import PROJECT, TOKEN, ThreadedKps
-from helpers import fake_kps, settings_for
+from helpers import fake_kps, served_on_a_thread, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, Waiter, wait_for
@@ -41,18 +40,6 @@ def assert_each_reported_once(results: list[Any], task_ids: list[str]) -> None:
 
 
 # --- servers that misbehave -----------------------------------------------------------------
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def never_answering_app(asked: threading.Event | None = None) -> web.Application:
@@ -453,29 +440,18 @@ def test_a_signal_while_task_ids_are_read_ends_the_run_cleanly(signum: int, tmp_
 
 
 class background_server:
-    """A never-answering server on its own thread and loop, for subprocess tests."""
+    """A never-answering server on its own thread and loop, for subprocess tests.
+
+    ``asked`` is set when the first request arrives.
+    """
 
     def __enter__(self) -> str:
         self.asked = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._url: asyncio.Future[str] = self._loop.create_future()
-        self._stop = asyncio.Event()
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),))
-        self._thread.start()
-        return asyncio.run_coroutine_threadsafe(self._wait_url(), self._loop).result(10)
+        self._served = served_on_a_thread(never_answering_app(self.asked))
+        return self._served.__enter__()
 
-    async def _wait_url(self) -> str:
-        return await self._url
-
-    async def _serve(self) -> None:
-        async with serving(never_answering_app(self.asked)) as url:
-            self._url.set_result(url)
-            await self._stop.wait()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-        self._loop.close()
+    def __exit__(self, *exc_info: Any) -> None:
+        self._served.__exit__(*exc_info)
 
 
 # --- refused credentials: one refusal, not one a request in flight -----------------------------

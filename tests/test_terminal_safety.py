@@ -8,16 +8,15 @@ reverses what is shown. In the text table and the console log they appear as esc
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 import structlog
 from aiohttp import web
+from helpers import served_on_a_thread
 
 from waiter import Outcome, TaskResult
 from waiter._cli import main
@@ -126,31 +125,14 @@ TASKS = ["title", "clear", "reversed", "fine"]
 @pytest.fixture
 def hostile_server() -> Iterator[str]:
     """The server on a thread of its own, for the command line's own event loop."""
-    loop = asyncio.new_event_loop()
-    ready, urls = threading.Event(), []
-    stop = asyncio.Event()
 
     async def task(request: web.Request) -> web.Response:
         return _answer(request.match_info["task"])
 
-    async def serve() -> None:
-        app = web.Application()
-        app.router.add_get("/v3/{project}/tasks/{task}", task)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
-        ready.set()
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the server did not start"
-    yield urls[0]
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    app = web.Application()
+    app.router.add_get("/v3/{project}/tasks/{task}", task)
+    with served_on_a_thread(app) as url:
+        yield url
 
 
 def _run(url: str, output: str, log_format: str) -> tuple[int, str, str]:
