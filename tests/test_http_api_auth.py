@@ -159,6 +159,19 @@ def test_without_any_credentials_the_http_api_runs(api: HeaderRecorder):
     assert len(api.requests) == 2
 
 
+def test_a_401_when_nothing_was_sent_says_so_instead_of_blaming_a_token():
+    server = HeaderRecorder(status=401).start()
+    try:
+        [result] = asyncio.run(wait_for(["op-1"], http_settings(server)))
+    finally:
+        server.stop()
+
+    assert result.outcome is Outcome.ERROR
+    assert "none were sent" in (result.error or "")
+    assert "WAITER_API_AUTH" in (result.error or "")
+    assert "wrong or expired" not in (result.error or "")  # there was no token to be wrong
+
+
 def test_the_huawei_credentials_are_not_even_looked_up(api: HeaderRecorder, tmp_path: Path):
     # A token file that cannot be read would stop a kps run; --api http never opens it.
     settings = http_settings(api, token_file=tmp_path / "missing-token")

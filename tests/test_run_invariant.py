@@ -556,3 +556,24 @@ def test_a_server_that_trickles_its_answer_is_cut_and_the_run_ends_by_the_deadli
     assert [r.outcome for r in results] == [Outcome.TIMEOUT, Outcome.TIMEOUT]
     assert all("no answer within 5 s" in (r.error or "") for r in results)
     assert all(r.elapsed_s <= 60 + 1 for r in results)
+
+
+def test_a_summary_file_nobody_reads_does_not_hold_the_end_of_the_run(
+    server: ThreadedKps, tmp_path: Path
+):
+    server.add_task("t1", [(0, DONE)])
+    fifo = tmp_path / "summary"
+    os.mkfifo(fifo)  # a pipe with no reader: opening it to write would wait for one for good
+    ran = subprocess.run(
+        waiter_command(*kps_args(server, "--summary-file", str(fifo), "t1")),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        check=False,
+    )
+
+    assert ran.returncode == 0  # a report that cannot be written does not change the outcome
+    no_traceback(ran.stdout, ran.stderr)
+    assert [json.loads(line)["outcome"] for line in ran.stdout.splitlines()] == ["success"]
+    assert "report_not_written" in ran.stderr

@@ -34,6 +34,7 @@ from ._errors import (
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "MAX_NAME_CHARS",
+    "NOTHING_SENT",
     "checked_status",
     "clip",
     "error_from_answer",
@@ -49,6 +50,8 @@ __all__ = [
 MAX_MESSAGE_CHARS = 512
 MAX_NAME_CHARS = 128
 
+# Where credentials "came from" when none were sent (see refusal_context): a 401 then says so.
+NOTHING_SENT = "nothing: no credentials were sent"
 # The gateway's "API not found": the URL names no API, so the endpoint or region is wrong.
 _NO_SUCH_API = "APIGW.0101"
 # The gateway refuses a signature dated more than this far from its own clock.
@@ -223,6 +226,12 @@ def _refused(
     now: datetime | None,
 ) -> str:
     """Why the credentials were refused, and what to check."""
+    if credentials == NOTHING_SENT:
+        # --api http with no header of its own: there is no token to blame.
+        return (
+            "the API wants credentials and none were sent: give its header's value with "
+            "WAITER_API_AUTH or --api-auth-file (api.auth_file)"
+        )
     if not signed:
         token = f"the token from {credentials}" if credentials else "the token"
         return f"the credentials were refused: {token} is wrong or expired"

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ._api_errors import NOTHING_SENT
 from ._credentials import ApiAuthHeader, FoundCredentials, credentials_for, find_api_auth
 from ._errors import ConfigError
 from ._settings import Settings
@@ -181,4 +182,6 @@ def refusal_context(auth: Auth) -> tuple[str | None, bool]:
         return both, signed
     if isinstance(auth, TokenAuth | SigningAuth):
         return auth.source, isinstance(auth, SigningAuth)
+    if isinstance(auth, NoAuth):
+        return NOTHING_SENT, False
     return None, isinstance(auth, AkSkAuth)

@@ -114,8 +114,12 @@ def append_markdown_summary(path: Path, results: Sequence[TaskResult], *, elapse
     # another step left in the file.
     section = _separator(path) + "\n".join(lines) + "\n\n"
     try:
+        # O_NONBLOCK for the open alone: a FIFO nobody reads would block it (and the run's end)
+        # for good; it fails at once instead (ENXIO). Writing then blocks as usual.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
         # newline="" writes "\n" as is on every platform: the file is read by Markdown renderers.
-        with path.open("a", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "a", encoding="utf-8", newline="") as handle:
+            os.set_blocking(fd, True)
             handle.write(section)
     except OSError as error:
         raise _write_error(path, error, flag="--summary-file", setting="summary_file") from None
