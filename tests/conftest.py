@@ -4,6 +4,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,14 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     )
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty home directory: no config file is found unless a test puts one there."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
 
 
 TOKEN = "test-token-3f9a1c"

@@ -20,14 +20,6 @@ SECRET_NAMES = {spec.name for spec in SPECS if spec.secret}
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """An empty home directory: no config file is found unless a test puts one there."""
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def env(home: Path) -> dict[str, str]:
     """A minimal environment, passed explicitly to resolve(); os.environ is never touched."""
     return {"HOME": str(home)}

@@ -47,13 +47,6 @@ class Ran:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def run(home: Path) -> Callable[..., Ran]:
     def run(argv: list[str], *, env: Mapping[str, str] | None = None, stdin: object = "") -> Ran:
         stdout, stderr = io.StringIO(), io.StringIO()
