@@ -17,8 +17,7 @@ import structlog
 
 from ._redact import printable, redact, remember_secrets
 
-# remember_secrets lives in _redact now; it is still importable from here for older callers.
-__all__ = ["Redactor", "configure_logging", "remember_secrets"]
+__all__ = ["JsonLine", "Redactor", "configure_logging"]
 
 # Field names whose values are secrets whatever they hold.
 _SECRET_FIELDS = frozenset(
@@ -59,9 +58,6 @@ class Redactor:
                 if isinstance(value, str) and value != "***":
                     event_dict[key] = redact(value)
         return event_dict
-
-    def mask(self, text: str) -> str:
-        return redact(text)
 
 
 class _Escaped:

@@ -249,7 +249,7 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
         settings.log_format == "auto" and not _isatty(stream)
     )
     # Secrets read later (a token file, the profile file, the ECS metadata service's keys) are
-    # added as they are read: see _logs.remember_secrets.
+    # added as they are read: see _redact.remember_secrets.
     secrets = (settings.token, settings.secret_key, settings.security_token, settings.access_key)
     configure_logging(
         json=log_json, level=settings.log_level, stream=stream, secrets=[s for s in secrets if s]
