@@ -102,7 +102,7 @@ def quiet_logs(token: str) -> None:
     Unconfigured, structlog prints every event, debug included, to stdout: one line per poll,
     which is not how anyone runs a wait on many tasks.
     """
-    from waiter._logs import configure_logging  # private: the CLI's own log setup
+    from waiter._cli._logs import configure_logging  # private: the CLI's own log setup
 
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     configure_logging(json=True, level="info", stream=devnull, secrets=[token])

@@ -1,6 +1,6 @@
 """The benchmark's simulated KPS, in a process of its own, with request statistics.
 
-It serves waiter's own simulated KPS (:class:`waiter._fake.FakeKps`), so the task API is the
+It serves waiter's own simulated KPS (:class:`waiter.testing._fake.FakeKps`), so the task API is the
 one the test suite trusts, bulk listings (``running-tasks``, ``failed-tasks``) included, and
 adds, through one middleware:
 
@@ -47,7 +47,7 @@ from aiohttp.test_utils import make_mocked_request
 
 # Private, on purpose: waiter.testing's servers keep time on the event loop's clock and cannot
 # start timelines at the first poll; the bench needs wall-clock times and that option.
-from waiter._fake import FakeKps
+from waiter.testing._fake import FakeKps
 
 PROJECT_ID = "bench-project"
 TOKEN = "bench-token"  # the fake's only accepted X-Auth-Token; not a secret

@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from waiter import _redact
-from waiter._fake import FakeKps
+from waiter.testing._fake import FakeKps
 
 # Variables that could make a test read the developer's real config or credentials, or send
 # traffic anywhere but 127.0.0.1.

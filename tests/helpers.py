@@ -13,7 +13,7 @@ from aiohttp import web
 from conftest import PROJECT, TOKEN
 
 from waiter import Settings, TaskResult, wait_for
-from waiter._fake import FakeKps
+from waiter.testing._fake import FakeKps
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:

@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from waiter._api_errors import error_from_answer, parse_retry_after
 from waiter._errors import (
     AuthError,
     EndpointError,
@@ -17,6 +16,7 @@ from waiter._errors import (
     RequestRejected,
     TransientError,
 )
+from waiter._http._errors import error_from_answer, parse_retry_after
 
 
 def _body(document: object) -> bytes:

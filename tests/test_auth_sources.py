@@ -27,17 +27,17 @@ from helpers import by_id, serving
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
-from waiter._api_errors import error_from_answer
-from waiter._auth import SigningAuth
-from waiter._cli import main
-from waiter._config import render_toml, resolve
-from waiter._credentials import find_credentials
+from waiter._auth._headers import SigningAuth
+from waiter._auth._metadata import REFRESH_BEFORE, refresh_delay
+from waiter._auth._signing import AkSkCredentials, verify_signature
+from waiter._auth._sources import find_credentials
+from waiter._cli._logs import Redactor
+from waiter._cli._main import main
+from waiter._config._load import render_toml, resolve
 from waiter._errors import AuthError
-from waiter._fake import FakeKps, Reply
-from waiter._logs import Redactor
-from waiter._metadata import REFRESH_BEFORE, refresh_delay
-from waiter._preflight import check_ready
-from waiter._signing import AkSkCredentials, verify_signature
+from waiter._http._errors import error_from_answer
+from waiter._plan._plan import check_ready
+from waiter.testing._fake import FakeKps, Reply
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
 AK = "HPUAEXAMPLEKEY0000001"
@@ -480,7 +480,7 @@ def test_a_clock_skewed_on_the_client_side_is_caught_as_well():
     async def scenario() -> str:
         import aiohttp
 
-        from waiter._kps import KpsClient
+        from waiter._apis._kps import KpsClient
 
         async with kps.serve() as url, aiohttp.ClientSession() as session:
             client = KpsClient(session, endpoint=url, project_id=PROJECT, auth=auth)

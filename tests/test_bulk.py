@@ -10,7 +10,7 @@ from helpers import by_id, fake_kps, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome
-from waiter._fake import Reply
+from waiter.testing._fake import Reply
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 

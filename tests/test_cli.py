@@ -3,7 +3,7 @@
 Most tests run the real program in a subprocess against the simulated KPS on 127.0.0.1 (on its
 own thread, in real time, as ``threaded_kps``), with the token in the environment, and check
 what a user or a pipeline would notice: the exit code, the JSON lines on stdout, the log events
-or the one error line on stderr. A few fast tests call ``waiter._cli.main`` in-process.
+or the one error line on stderr. A few fast tests call ``waiter._cli._main.main`` in-process.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 import pytest
 from conftest import PROJECT, TOKEN, ThreadedKps
 
-from waiter._cli import main
+from waiter._cli._main import main
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 RESULT_FIELDS = ["task_id", "outcome", "status", "server_id", "polls", "elapsed_s", "error"]

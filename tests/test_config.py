@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from waiter import ConfigError, Settings, Waiter
-from waiter._auth import auth_from_settings
-from waiter._config import render_toml, resolve
-from waiter._specs import SPECS, SPECS_BY_NAME
-from waiter._task_ids import check_task_ids, parse_id_lines
+from waiter._apis._task_ids import check_task_ids, parse_id_lines
+from waiter._auth._headers import auth_from_settings
+from waiter._config._load import render_toml, resolve
+from waiter._config._table import SPECS, SPECS_BY_NAME
 
 CONFIG_KEYS = {spec.key for spec in SPECS if spec.key}
 SECRET_NAMES = {spec.name for spec in SPECS if spec.secret}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from waiter import Settings
-from waiter._config import resolve
-from waiter._specs import SPECS
+from waiter._config._load import resolve
+from waiter._config._table import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

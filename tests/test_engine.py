@@ -12,7 +12,7 @@ from helpers import by_id, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, Waiter
-from waiter._fake import FakeKps, Reply
+from waiter.testing._fake import FakeKps, Reply
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 

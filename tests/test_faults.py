@@ -13,11 +13,11 @@ from helpers import by_id, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, wait_for
-from waiter._clock import LoopClock
-from waiter._engine import Engine
-from waiter._fake import Reply
-from waiter._status import StatusClassifier
-from waiter._task_api import TaskStatus
+from waiter._apis._base import TaskStatus
+from waiter._engine._clock import LoopClock
+from waiter._engine._engine import Engine
+from waiter._engine._status import StatusClassifier
+from waiter.testing._fake import Reply
 
 RUNNING, DONE, FAILED = "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 
@@ -323,9 +323,9 @@ def test_a_dns_failure_is_a_transient_fault():
     import aiohttp
     from aiohttp.abc import AbstractResolver
 
-    from waiter._auth import TokenAuth
+    from waiter._auth._headers import TokenAuth
     from waiter._errors import TransientError
-    from waiter._http import get_json
+    from waiter._http._client import get_json
 
     class NoSuchHost(AbstractResolver):
         async def resolve(self, host, port=0, family=socket.AF_INET):

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, TaskResult, wait_for
-from waiter._api_errors import error_from_answer, parse_retry_after
 from waiter._errors import ApiError, AuthError, TransientError
-from waiter._http import MAX_ANSWER_BYTES
+from waiter._http._client import MAX_ANSWER_BYTES
+from waiter._http._errors import error_from_answer, parse_retry_after
 
 DONE, RUNNING = "SUCCESS_RESET", "RUNNING_RESET"
 MIB, GIB = 1 << 20, 1 << 30
@@ -355,7 +355,7 @@ def test_a_nested_401_body_stops_every_task_at_once():
 
 
 def test_parse_json_copes_with_anything():
-    from waiter._api_errors import parse_json
+    from waiter._http._errors import parse_json
 
     assert parse_json(DEEP) is None
     assert parse_json(b"\xff\xfe\xfa") is None  # not UTF-8

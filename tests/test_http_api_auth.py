@@ -1,7 +1,7 @@
 """``--api http``: the URL template's host gets the API's own auth header, not Huawei's credentials.
 
 A real aiohttp server on 127.0.0.1 records the headers of every request; the wait goes through
-``waiter.wait_for`` and through the command line (``waiter._cli.main`` with injected streams).
+``waiter.wait_for`` and through the command line (``waiter._cli._main.main`` with injected streams).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from conftest import PROJECT, TOKEN
 from helpers import served_on_a_thread
 
 from waiter import ConfigError, Outcome, Settings, wait_for
-from waiter._cli import main
+from waiter._cli._main import main
 
 AK, SK = "AKTESTKEY0123456789", "sk-secret-9b2c4e"
 API_VALUE = "Bearer api-secret-61d0f3"

@@ -3,7 +3,7 @@
 Whatever the input (stdin that is not UTF-8 or is closed, a file that never ends, a 50 MB task
 ID, a password in a URL, a config file nested 100,000 deep), the command line says what is
 wrong in one line, exits 2, prints nothing on stdout and no traceback, echoes no secret, and
-never quotes a huge value whole. Most runs call ``waiter._cli.main`` with injected streams; a
+never quotes a huge value whole. Most runs call ``waiter._cli._main.main`` with injected streams; a
 few run ``python -m waiter`` where the real standard streams matter.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT, TOKEN
 
-from waiter._cli import main
+from waiter._cli._main import main
 
 KIB, MIB = 1024, 1024 * 1024
 PASSWORD = "pw-5ecret-81f2"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from virtual_time import run_virtual
 
 from waiter import Outcome, TaskResult, Waiter
-from waiter._fake import Reply
+from waiter.testing._fake import Reply
 
 RUNNING, DONE, FAILED = "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 

@@ -9,9 +9,9 @@ import structlog
 from helpers import fake_kps, wait_on
 from virtual_time import run_virtual
 
-from waiter._clock import LoopClock
-from waiter._fake import Reply
-from waiter._limits import RequestLimiter
+from waiter._engine._clock import LoopClock
+from waiter._engine._limits import RequestLimiter
+from waiter.testing._fake import Reply
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
 

@@ -8,7 +8,7 @@ import io
 import structlog
 
 from waiter import Outcome, TaskResult
-from waiter._progress import LiveLine, Progress
+from waiter._cli._progress import LiveLine, Progress
 
 
 class _Terminal(io.StringIO):

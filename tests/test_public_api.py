@@ -67,7 +67,7 @@ def test_importing_waiter_configures_nothing_and_loads_no_http_stack():
 def test_help_does_not_import_aiohttp():
     out = _run_python(
         "import sys, contextlib, io\n"
-        "from waiter._cli import main\n"
+        "from waiter._cli._main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): code = main(['--help'])\n"
         "print(code, 'aiohttp' in sys.modules)"
     )
@@ -83,7 +83,7 @@ def test_secrets_stay_out_of_settings_repr():
 def test_a_usage_error_loads_no_http_stack_and_starts_no_event_loop():
     out = _run_python(
         "import sys, io, asyncio\n"
-        "from waiter._cli import main\n"
+        "from waiter._cli._main import main\n"
         "started = []\n"
         "asyncio.Runner.run = lambda self, coro: started.append(coro.close())\n"
         "code = main(['--endpoint', 'https://kms.example.com', 't1'], stderr=io.StringIO(),"

@@ -23,13 +23,13 @@ from helpers import served_on_a_thread, serving
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, TaskResult, wait_for
-from waiter._api_errors import error_from_answer
-from waiter._cli import main
+from waiter._cli._logs import configure_logging
+from waiter._cli._main import main
+from waiter._cli._output import ResultPrinter
+from waiter._cli._reports import append_markdown_summary, write_junit_xml
 from waiter._errors import ApiError
-from waiter._logs import configure_logging
-from waiter._output import ResultPrinter
+from waiter._http._errors import error_from_answer
 from waiter._redact import LONG_SECRET, redact, remember_secrets
-from waiter._reports import append_markdown_summary, write_junit_xml
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 TOKEN = "MIIE-redaction-token-7c1f0e9a"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from waiter._cli._reports import append_markdown_summary, write_junit_xml
 from waiter._errors import ConfigError
-from waiter._reports import append_markdown_summary, write_junit_xml
 from waiter._result import Outcome, TaskResult
 
 NASTY = "bad <answer> & \"quotes\" 'too'\x07 bell"

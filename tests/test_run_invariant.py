@@ -29,7 +29,7 @@ from helpers import fake_kps, served_on_a_thread, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, Waiter, wait_for
-from waiter._fake import Reply
+from waiter.testing._fake import Reply
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
 AK, SK = "AKINVARIANT0000000001", "sk-invariant-secret-0001"
@@ -125,7 +125,7 @@ def test_a_dead_worker_ends_its_tasks_as_errors_instead_of_hanging(
     async def dies(self: object, task_id: str) -> object:
         raise Fatal
 
-    monkeypatch.setattr("waiter._kps.KpsClient.fetch", dies)
+    monkeypatch.setattr("waiter._apis._kps.KpsClient.fetch", dies)
     kps = fake_kps()
 
     async def scenario() -> list[Any]:
@@ -147,7 +147,7 @@ def test_a_worker_stuck_past_cancellation_still_ends_the_run_at_the_deadline(
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 
-    monkeypatch.setattr("waiter._kps.KpsClient.fetch", never_lets_go)
+    monkeypatch.setattr("waiter._apis._kps.KpsClient.fetch", never_lets_go)
     kps = fake_kps()
 
     async def scenario() -> tuple[list[Any], float]:

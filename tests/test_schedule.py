@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from waiter._schedule import Schedule, clamp_to_deadline
+from waiter._engine._schedule import Schedule, clamp_to_deadline
 
 
 class _Extremes(random.Random):

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from waiter._auth import Auth
-from waiter._signing import AkSkAuth, AkSkCredentials, sign_request, verify_signature
+from waiter._auth._headers import Auth
+from waiter._auth._signing import AkSkAuth, AkSkCredentials, sign_request, verify_signature
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 AK = "HPUAEXAMPLEACCESSKEY"

@@ -19,9 +19,9 @@ from aiohttp import web
 from helpers import served_on_a_thread
 
 from waiter import Outcome, TaskResult
-from waiter._cli import main
-from waiter._logs import configure_logging
-from waiter._output import ResultPrinter
+from waiter._cli._logs import configure_logging
+from waiter._cli._main import main
+from waiter._cli._output import ResultPrinter
 from waiter._redact import printable
 
 PROJECT = "0123456789abcdef0123456789abcdef"

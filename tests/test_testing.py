@@ -19,9 +19,9 @@ from virtual_time import run_virtual
 import waiter
 import waiter.testing
 from waiter import Outcome, Settings, wait_for
-from waiter._clock import LoopClock, default_clock
-from waiter._scenario import ScenarioError, load_scenario
+from waiter._engine._clock import LoopClock, default_clock
 from waiter.testing import Reply, fake_kps, fake_kps_in_thread, is_testing, set_testing
+from waiter.testing._scenario import ScenarioError, load_scenario
 
 pytest_plugins = ["pytester"]
 
@@ -530,7 +530,7 @@ def test_importing_the_plugin_does_not_import_aiohttp():
         [
             sys.executable,
             "-c",
-            "import waiter._pytest_plugin, sys; print('aiohttp' in sys.modules)",
+            "import waiter.testing._plugin, sys; print('aiohttp' in sys.modules)",
         ],
         capture_output=True,
         text=True,

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import importlib
 
+from ._type_checking import TYPE_CHECKING
 from ._version import __version__
 
-# Not `from typing import TYPE_CHECKING`: importing typing costs every command ~10 ms, and
-# mypy treats any name TYPE_CHECKING as true.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._config._settings import Settings
     from ._errors import ConfigError, WaiterError
     from ._result import Outcome, TaskResult
-    from ._settings import Settings
     from ._waiter import Waiter, wait_for
 
 __all__ = [
@@ -36,7 +34,7 @@ __all__ = [
 _HOME = {
     "ConfigError": "._errors",
     "Outcome": "._result",
-    "Settings": "._settings",
+    "Settings": "._config._settings",
     "TaskResult": "._result",
     "Waiter": "._waiter",
     "WaiterError": "._errors",

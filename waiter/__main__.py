@@ -10,6 +10,6 @@ for _signum in (_signal.SIGINT, _signal.SIGTERM):
     if _signal.getsignal(_signum) is not _signal.SIG_IGN:  # an ignored signal stays ignored
         _signal.signal(_signum, lambda signum, frame: _held.append(signum))
 
-from ._cli import run  # noqa: E402
+from ._cli._main import run  # noqa: E402
 
 run(held_signals=_held)

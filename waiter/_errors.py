@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# Not `from typing import ...`: this module loads with --help, and typing costs ~10 ms there.
-TYPE_CHECKING = False
+from ._redact import redact
+from ._type_checking import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import ClassVar
 
@@ -30,10 +31,6 @@ class WaiterError(Exception):
     """
 
     def __init__(self, *args: object) -> None:
-        # Imported here, not at the top: this module loads with --help, which needs no redactor
-        # (a cached import costs well under a microsecond).
-        from ._redact import redact
-
         super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
@@ -67,8 +64,6 @@ class ApiError(WaiterError):
         request_id: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        from ._redact import redact  # see WaiterError.__init__
-
         message = redact(message)
         super().__init__(message)
         self.message = message

@@ -12,17 +12,17 @@ from typing import Self
 import aiohttp
 import structlog
 
-from ._clock import Clock, default_clock
-from ._engine import Engine
+from ._apis._base import TaskStatus
+from ._apis._task_ids import check_task_ids
+from ._config._settings import Settings
+from ._engine._clock import Clock, default_clock
+from ._engine._engine import Engine
 from ._errors import WaiterError
 from ._event_log import BestEffortLog
-from ._http import make_session
-from ._preflight import Ready, check_ready
+from ._http._client import make_session
+from ._plan._plan import Ready, check_ready
+from ._plan._start import Started, start
 from ._result import Outcome, TaskResult
-from ._settings import Settings
-from ._startup import Started, start
-from ._task_api import TaskStatus
-from ._task_ids import check_task_ids
 
 __all__ = ["Waiter", "wait_for"]
 

@@ -1,0 +1,47 @@
+"""Huawei Cloud's job API (``--api ecs-job``): ECS, and the same shape serves EVS, IMS, BMS.
+
+``GET /v1/{project_id}/jobs/{job_id}`` answers ``status`` (``INIT``, ``RUNNING``, ``SUCCESS``,
+``FAIL``), and on failure ``error_code`` and ``fail_reason``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import aiohttp
+
+from .._auth._headers import Auth
+from .._errors import BadAnswer
+from .._http._client import get_json, proxy_for
+from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
+from ._base import TaskStatus
+
+__all__ = ["EcsJobClient"]
+
+
+class EcsJobClient:
+    def __init__(
+        self, session: aiohttp.ClientSession, *, endpoint: str, project_id: str, auth: Auth
+    ) -> None:
+        self._session = session
+        self._base = f"{endpoint}/v1/{quote(project_id, safe='')}/jobs/"
+        self._auth = auth
+        self._proxy = proxy_for(endpoint)
+
+    async def fetch(self, task_id: str) -> TaskStatus:
+        url = self._base + quote(task_id, safe="")
+        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
+        status = document.get("status")
+        if not isinstance(status, str) or not status:
+            raise BadAnswer(f"the answer has no status: {preview(document)}")
+        return TaskStatus(
+            checked_status(status, "status"),
+            _server_id(document.get("entities")),
+            server_text(document.get("error_code"), MAX_NAME_CHARS),
+            server_text(document.get("fail_reason")),
+        )
+
+
+def _server_id(entities: object) -> str | None:
+    """The job's server, where the job names one (``entities.server_id``)."""
+    return server_name(entities.get("server_id")) if isinstance(entities, dict) else None

@@ -1,0 +1,198 @@
+"""Temporary credentials from the ECS metadata service (``auth.source = "ecs-metadata"``).
+
+An ECS with an agency (an IAM role for the machine) hands out short-lived keys at
+``http://169.254.169.254/openstack/latest/securitykey``::
+
+    {"credential": {"access": "...", "secret": "...", "securitytoken": "...",
+                    "expires_at": "2024-05-06T07:08:09.000000Z"}}
+
+They are fetched once when the Waiter starts and fetched again before they expire, for as
+long as the run lasts. Hardened machines ask for a session token first (as IMDSv2 does); that
+is done when the plain request is refused, as the official SDK does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .._errors import ApiError, AuthError, BadAnswer, TransientError
+from .._event_log import EventLog
+from .._http._client import ACCEPT_ENCODING, read_answer
+from .._http._errors import error_from_answer, parse_json
+from .._redact import remember_secrets
+from ._headers import SigningAuth
+from ._signing import AkSkCredentials
+
+__all__ = ["Temporary", "fetch_temporary_keys", "keep_fresh", "refresh_delay"]
+
+# The metadata service is on the machine's own link: it answers at once or not at all.
+_TIMEOUT = aiohttp.ClientTimeout(total=3)
+# Fetch new keys this long before the old ones expire (requests in flight stay valid).
+REFRESH_BEFORE = timedelta(minutes=15)
+# Never ask more often than this, even for keys about to expire or a service that fails.
+MIN_REFRESH_WAIT = 5.0
+# After a failed refresh, try again within this many seconds.
+RETRY_WAIT = 60.0
+_TOKEN_PATH = "/meta-data/latest/api/token"  # noqa: S105 - a path, not a secret
+_TOKEN_TTL = "21600"  # noqa: S105 - seconds (the SDK's six hours), not a secret
+# A session token is a few dozen characters; it is sent back as a header of every request.
+_MAX_SESSION_TOKEN = 4096
+_NO_AGENCY = "Please configure Cloud Service Agency first"
+
+
+@dataclass(frozen=True)
+class Temporary:
+    """Temporary keys, and when they stop working."""
+
+    keys: AkSkCredentials
+    expires_at: datetime
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def fetch_temporary_keys(session: aiohttp.ClientSession, url: str) -> Temporary:
+    """The metadata service's current keys, or the typed ApiError that fits."""
+    status, body, headers = await _request(session, "GET", url, {})
+    if status == 401 and _NO_AGENCY.encode() not in body:
+        token = await _session_token(session, url)
+        status, body, headers = await _request(session, "GET", url, {"X-Metadata-Token": token})
+    if status == 401 and _NO_AGENCY.encode() in body:
+        raise AuthError(
+            "this ECS has no agency, so it has no temporary credentials: attach one (ECS "
+            "console: the instance, Management Information, Agency), or use other credentials",
+            http_status=401,
+        )
+    if status == 401:
+        raise AuthError(
+            "the metadata service refused the request, even with a session token",
+            http_status=401,
+        )
+    if status != 200:
+        raise error_from_answer(status, body, headers)
+    return _parse(body)
+
+
+async def _session_token(session: aiohttp.ClientSession, url: str) -> str:
+    parts = urlsplit(url)
+    token_url = f"{parts.scheme}://{parts.netloc}{_TOKEN_PATH}"
+    status, body, headers = await _request(
+        session, "PUT", token_url, {"X-Metadata-Token-Ttl-Seconds": _TOKEN_TTL}
+    )
+    if status != 200:
+        raise error_from_answer(status, body, headers)
+    token = body.decode("utf-8", "replace").strip()
+    if not token or len(token) > _MAX_SESSION_TOKEN:
+        # It goes into a header of every later request: a page of HTML is no token.
+        raise BadAnswer(f"the metadata service's session token is {len(token)} characters long")
+    remember_secrets(token)
+    return token
+
+
+async def _request(
+    session: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str]
+) -> tuple[int, bytes, Mapping[str, str]]:
+    # Never through a proxy (the address is on this machine's link) and never redirected.
+    # Decoded by read_answer, within the same bound as every answer (never by aiohttp).
+    headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
+    try:
+        async with session.request(
+            method,
+            url,
+            headers=headers,
+            allow_redirects=False,
+            timeout=_TIMEOUT,
+            proxy=None,
+            auto_decompress=False,
+        ) as response:
+            body = await read_answer(response)
+            # The headers as they are (case-insensitive): dict() would make X-Request-Id miss
+            # a server that sends x-request-id.
+            return response.status, body, response.headers
+    except TimeoutError:
+        raise TransientError(
+            f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (auth.source = "
+            '"ecs-metadata" works only on one)'
+        ) from None
+    except aiohttp.ClientError as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from None
+
+
+def _parse(body: bytes) -> Temporary:
+    # The answer holds the secret key: no message here ever quotes it.
+    # None as well for nesting too deep to parse, or bytes that are not UTF-8.
+    document = parse_json(body)
+    if isinstance(document, dict):
+        document = document.get("credential") or document.get("credentials") or document
+    if not isinstance(document, dict):
+        raise BadAnswer("the metadata service's answer is not a JSON object with a credential")
+    access, secret, token, expires = (
+        document.get(name) for name in ("access", "secret", "securitytoken", "expires_at")
+    )
+    fields = {"access": access, "secret": secret, "securitytoken": token, "expires_at": expires}
+    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+    if missing:
+        raise BadAnswer(f"the metadata service's credential has no {', '.join(missing)}")
+    assert isinstance(access, str)
+    assert isinstance(secret, str)
+    assert isinstance(token, str)
+    remember_secrets(access, secret, token)
+    try:
+        keys = AkSkCredentials(access.strip(), secret.strip(), token.strip())
+        expires_at = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadAnswer("the metadata service's credential is malformed") from None
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)  # the service speaks UTC
+    return Temporary(keys, expires_at)
+
+
+def refresh_delay(expires_at: datetime, now: datetime) -> float:
+    """Seconds to wait before fetching new keys: well before ``expires_at``, never in a loop."""
+    left = (expires_at - now).total_seconds()
+    if left > 2 * REFRESH_BEFORE.total_seconds():
+        return left - REFRESH_BEFORE.total_seconds()
+    return max(left / 2, MIN_REFRESH_WAIT)  # short-lived keys: renew half-way
+
+
+async def keep_fresh(
+    auth: SigningAuth,
+    session: aiohttp.ClientSession,
+    url: str,
+    expires_at: datetime,
+    *,
+    logger: EventLog,
+    wall_clock: Callable[[], datetime] = _utc_now,
+) -> None:
+    """Replace ``auth``'s keys before they expire, until cancelled.
+
+    Sleeps in the loop's time while expiry is wall-clock time, so a machine that slept or a
+    clock that stepped is caught at the next wake-up. A failed fetch keeps the old keys (they
+    may well still work) and tries again soon; once they expire, the API's 401 ends the run.
+    """
+    wait = refresh_delay(expires_at, wall_clock())
+    while True:
+        await asyncio.sleep(wait)
+        try:
+            fresh = await fetch_temporary_keys(session, url)
+        except Exception as error:  # whatever fails, the refresher must live on
+            wait = min(RETRY_WAIT, refresh_delay(expires_at, wall_clock()))
+            reason = str(error) if isinstance(error, ApiError) else type(error).__name__
+            logger.warning("credentials_refresh_failed", source=url, error=reason, retry_in_s=wait)
+            continue
+        auth.replace_keys(fresh.keys)
+        expires_at = fresh.expires_at
+        wait = refresh_delay(expires_at, wall_clock())
+        logger.info(
+            "credentials_refreshed",
+            source=url,
+            expires_at=expires_at.isoformat(),
+            next_refresh_s=round(wait, 3),
+        )

@@ -1,0 +1,368 @@
+"""The command line: arguments -> settings -> wait -> results on stdout -> exit code.
+
+``main(argv)`` returns the exit code and never calls ``sys.exit`` itself. Only argparse and the
+settings table load before the arguments are parsed; asyncio, structlog and aiohttp load only
+once there is something to wait on, so ``--help`` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import redirect_stderr, redirect_stdout, suppress
+
+from .._apis._task_ids import check_task_ids, is_task_id, parse_id_lines
+from .._config._table import SPECS, parse_bool, parse_patterns
+from .._errors import ConfigError
+from .._redact import printable
+from .._type_checking import TYPE_CHECKING
+from .._version import __version__
+from ._exit import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_USAGE
+from ._interrupts import Interrupts
+
+if TYPE_CHECKING:
+    from typing import NoReturn, TextIO
+
+    from .._config._settings import Settings
+
+__all__ = ["main", "run"]
+
+
+_DESCRIPTION = """\
+Block until Huawei Cloud KPS tasks finish. Polls each task with exponential backoff until it
+reaches a terminal status or the deadline passes, prints one result per task on stdout and logs
+every step on stderr.
+
+exit codes: 0 every task succeeded, 1 a task failed, 4 an error (auth, not found, unknown
+status), 3 still pending at the deadline, 2 bad usage, 130/143 interrupted."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: a pipeline log should say what to fix.
+        self.exit(EXIT_USAGE, f"waiter: error: {message} (see waiter --help)\n")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, told the width so that it does not import shutil to ask.
+
+    (shutil brings zlib, bz2 and lzma along: a quarter of the time ``--help`` takes.)
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_width())
+
+
+def _terminal_width() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(2).columns
+    except (ValueError, OSError):
+        columns = 100
+    return max(columns - 2, 40)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="waiter", description=_DESCRIPTION, formatter_class=_Formatter)
+    parser.add_argument("task_ids", nargs="*", metavar="TASK_ID", help="task IDs; - reads stdin")
+    parser.add_argument("--ids-file", metavar="FILE", help="read task IDs from FILE, one a line")
+    parser.add_argument("--demo", action="store_true", help="run against a built-in simulated KPS")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
+    parser.add_argument(
+        "--show-config", action="store_true", help="print the effective settings and exit"
+    )
+    parser.add_argument("--version", action="version", version=f"waiter {__version__}")
+    for spec in SPECS:
+        if spec.flag is None:
+            continue
+        options: dict[str, object] = {"dest": spec.name, "help": spec.help}
+        if spec.parse is parse_bool:
+            options["action"] = "store_const"
+            options["const"] = spec.flag_sets
+        elif spec.parse is parse_patterns:
+            options["action"] = "append"
+            options["metavar"] = "PATTERN"
+        else:
+            options["metavar"] = spec.name.upper()
+        parser.add_argument(spec.flag, **options)  # type: ignore[arg-type]
+    parser.add_argument(
+        "-v", dest="verbose", action="store_true", help="debug logs (same as --log-level debug)"
+    )
+    parser.add_argument(
+        "-q", dest="quiet", action="store_true", help="warnings only (same as --log-level warning)"
+    )
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, object]:
+    """The setting flags that were given, as raw values for the settings layer."""
+    flags = {
+        spec.name: getattr(args, spec.name)
+        for spec in SPECS
+        if spec.flag is not None and getattr(args, spec.name) is not None
+    }
+    if "log_level" not in flags and (args.verbose or args.quiet):
+        flags["log_level"] = "debug" if args.verbose else "warning"
+    return flags
+
+
+# An ID list this long (a million IDs is 40 MB) is not one anybody means to wait on at once.
+_ID_LIST_LIMIT = 64 * 1024 * 1024
+
+
+def _read_task_ids(args: argparse.Namespace, stdin: TextIO | None) -> list[str]:
+    ids: list[str] = []
+    from_stdin = False
+    for item in args.task_ids:
+        if item != "-":
+            ids.append(item)
+        elif not from_stdin:  # a second - would find stdin at its end
+            from_stdin = True
+            ids += parse_id_lines(_read_stdin(stdin))
+    if args.ids_file:
+        ids += parse_id_lines(_read_ids_file(args.ids_file))
+    return check_task_ids(ids)
+
+
+def _read_stdin(stdin: TextIO | None) -> str:
+    """stdin's text: its bytes, decoded as UTF-8 here, whatever the locale says."""
+    from .._config._files import TooLarge, read_at_most, read_text_at_most, size_text
+
+    if stdin is None:  # started with stdin closed (<&-)
+        raise ConfigError(
+            "task IDs from - (stdin): stdin is closed; pipe the IDs in, or use --ids-file"
+        )
+    try:
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is None:  # a text stream of its own (io.StringIO)
+            return read_text_at_most(stdin, _ID_LIST_LIMIT)
+        return _utf8(read_at_most(buffer, _ID_LIST_LIMIT), "stdin")
+    except TooLarge as error:
+        raise ConfigError(
+            f"stdin is larger than {size_text(error.limit)}: more task IDs than one run takes; "
+            "split the list"
+        ) from None
+    except UnicodeDecodeError:  # from a text stream that decodes by itself
+        raise ConfigError("stdin is not UTF-8 text; task IDs are ASCII, one a line") from None
+    except (OSError, ValueError) as error:  # closed, or not readable (a directory, EBADF)
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"task IDs from - (stdin): stdin cannot be read ({reason})") from None
+
+
+def _read_ids_file(path: str) -> str:
+    from .._config._files import TooLarge, read_at_most, size_text
+    from .._config._table import shown
+
+    where = f"--ids-file {shown(path, bare=True)}"
+    try:
+        return _utf8(read_at_most(path, _ID_LIST_LIMIT), where)
+    except TooLarge as error:
+        raise ConfigError(
+            f"{where} is larger than {size_text(error.limit)}: more task IDs than one run "
+            "takes; split the list"
+        ) from None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ConfigError(f"{where} cannot be read ({reason})") from None
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{where} is not UTF-8 text (line {line}); task IDs are ASCII, one a line"
+        ) from None
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+    held_signals: Sequence[int] = (),
+) -> int:
+    """Run the command line; return the exit code. Never raises, never prints a traceback.
+
+    ``held_signals``: SIGINT/SIGTERM that came before main() (see ``__main__.py``).
+    """
+    _hold_closed_standard_fds()
+    stdout = stdout or sys.stdout or _closed("stdout")
+    stderr = stderr or sys.stderr or _closed("stderr")
+    interrupts = Interrupts()
+    interrupts.install(held_signals)  # first: a signal from here on ends the run cleanly
+    known = _Known()
+    try:
+        code = _main(
+            argv,
+            stdin=stdin or sys.stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            interrupts=interrupts,
+            known=known,
+        )
+        # A signal after the wait (while the loop closed) still says the run was interrupted.
+        return interrupts.exit_code or code
+    except KeyboardInterrupt:  # Interrupted: a signal before the wait could take it over
+        interrupts.quiet()
+        code = interrupts.exit_code or EXIT_SIGINT
+        task_ids = known.task_ids or _ids_in(argv)
+        unreported = [task_id for task_id in task_ids if task_id not in known.reported]
+        if unreported:
+            from ._run import print_cancelled
+
+            why = f"interrupted by {interrupts.name or 'SIGINT'} before the wait began"
+            print_cancelled(known.settings, unreported, why, stdout)
+        return code
+    except Exception as error:
+        # A bug, not a usage error: still one line, and the error exit code.
+        _say(stderr, f"waiter: internal error: {type(error).__name__}: {error} (please report it)")
+        return EXIT_ERROR
+    finally:
+        interrupts.uninstall()
+
+
+def _ids_in(argv: Sequence[str] | None) -> list[str]:
+    """The task IDs on the command line, for a signal that came before they were parsed."""
+    try:
+        with open(os.devnull, "w") as nowhere, redirect_stdout(nowhere), redirect_stderr(nowhere):
+            args = _build_parser().parse_args(argv)
+    except SystemExit:
+        return []
+    return _valid_ids(args)
+
+
+def _valid_ids(args: argparse.Namespace) -> list[str]:
+    return list(dict.fromkeys(i for i in args.task_ids if is_task_id(i)))
+
+
+class _Known:
+    """What the command line knows so far, for reporting tasks when a signal cuts it short."""
+
+    def __init__(self) -> None:
+        self.task_ids: list[str] = []
+        self.settings: Settings | None = None
+        self.reported: set[str] = set()
+
+
+def _main(
+    argv: Sequence[str] | None,
+    *,
+    stdin: TextIO | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    env: Mapping[str, str] | None,
+    interrupts: Interrupts,
+    known: _Known,
+) -> int:
+    try:
+        # argparse writes --help, --version and its errors to sys.stdout/sys.stderr.
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            args = _build_parser().parse_args(argv)
+    except SystemExit as leaving:  # --help, --version and usage errors
+        return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
+    known.task_ids = _valid_ids(args)
+    interrupts.check()  # the safe points: a signal so far ends the run here
+    # Only now the heavier imports: --help, --version and flag errors never pay for them.
+    from .._config._load import render_toml, resolve
+    from ._run import Streams, run_demo, run_wait
+
+    streams = Streams(stdout, stderr, interrupts, known.reported)
+    try:
+        resolved = resolve(flags=_flags(args), config_path=args.config, env=env)
+        interrupts.check()
+        if args.show_config:
+            return _show(render_toml(resolved), stdout, stderr)
+        settings = known.settings = resolved.settings
+        if args.demo:
+            return run_demo(settings, streams)
+        with interrupts.interruptible():  # stdin may never end
+            task_ids = known.task_ids = _read_task_ids(args, stdin)
+        return run_wait(settings, task_ids, streams)
+    except ConfigError as error:
+        # A message may quote a server (an IAM refusal): escaped, so it cannot drive the terminal.
+        _say(stderr, f"waiter: error: {printable(str(error))}")
+        return EXIT_USAGE
+
+
+def _show(text: str, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        stdout.write(text)
+        stdout.flush()
+    except (OSError, ValueError) as error:
+        _say(stderr, f"waiter: error: the settings cannot be printed: stdout: {error}")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _say(stream: TextIO, line: str) -> None:
+    """One line for the user; when even stderr is gone there is no one left to tell."""
+    with suppress(OSError, ValueError):
+        stream.write(line + "\n")
+        stream.flush()
+
+
+class _ClosedStream:
+    """Stands in for a standard stream that was closed before waiter started (``>&-``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _hold_closed_standard_fds() -> None:
+    """Put /dev/null on fds 0-2 where they were closed (``>&-``), as daemons do.
+
+    Otherwise the next socket takes the lowest free number, 1 say, and whatever believes fd 1
+    is stdout writes into the connection (uvloop even aborts on closing it).
+    """
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout), (2, sys.stderr)):
+        if stream is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:
+            held = os.open(os.devnull, os.O_RDWR)
+            if held != fd:  # a lower one was free too: it gets its own turn in this loop
+                os.close(held)
+
+
+def _closed(name: str) -> TextIO:
+    return _ClosedStream(name)  # type: ignore[return-value]  # what waiter uses of a TextIO
+
+
+def run(held_signals: Sequence[int] = ()) -> None:
+    """Console-script entry point."""
+    code = main(held_signals=held_signals)
+    _quiet_broken_streams()
+    sys.exit(code)
+
+
+def _quiet_broken_streams() -> None:
+    """Point a standard stream whose reader is gone at /dev/null.
+
+    Otherwise Python's own flush at exit fails again and prints "Exception ignored ...
+    BrokenPipeError" (the advice of the signal module's documentation).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -1,0 +1,289 @@
+"""Running a wait for the command line: logging, progress, results, reports, signals.
+
+What the command line promises holds here: every task is reported once (on stdout while it can
+be written, in the reports and the logs always), the run ends by the deadline or soon after a
+signal, and nothing that fails on the way out (stdout, stderr, a report) turns into a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO, cast
+
+import structlog
+
+from .._config._settings import Settings
+from .._config._table import shown
+from .._errors import ConfigError
+from .._event_log import BestEffortLog
+from .._plan._plan import Ready, check_ready
+from .._result import Outcome, TaskResult
+from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
+from ._interrupts import Interrupts
+from ._logs import configure_logging
+from ._output import ResultPrinter
+from ._progress import LiveLine, Progress
+from ._reports import append_markdown_summary, write_junit_xml
+
+if TYPE_CHECKING:
+    from .._waiter import Waiter
+
+__all__ = ["Streams", "exit_code", "print_cancelled", "run_demo", "run_wait"]
+
+
+def exit_code(results: Sequence[TaskResult], *, output_lost: bool = False) -> int:
+    """The contract's exit code for a finished (not interrupted) set of results.
+
+    A task cancelled without a failure (the wait was stopped) and results that could not be
+    printed (``output_lost``) count as errors: the pipeline did not get what it asked for.
+    """
+    outcomes = {result.outcome for result in results}
+    if Outcome.FAILURE in outcomes:
+        return EXIT_FAILURE
+    if output_lost or outcomes & {Outcome.ERROR, Outcome.CANCELLED}:
+        return EXIT_ERROR
+    if Outcome.TIMEOUT in outcomes:
+        return EXIT_TIMEOUT
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Where a command-line run talks to the world, and what it has told it so far."""
+
+    stdout: TextIO
+    stderr: TextIO
+    interrupts: Interrupts
+    # The IDs whose result reached stdout: the command line reports the others if a signal
+    # stops it before the wait could.
+    reported: set[str] = field(default_factory=set)
+
+
+def run_wait(settings: Settings, task_ids: Sequence[str], streams: Streams) -> int:
+    prepared = _prepare(settings, streams.stderr)  # a bad setting stops here: no loop, no aiohttp
+    streams.interrupts.check()
+    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+        return runner.run(_CommandRun(settings, task_ids, prepared, streams).wait())
+
+
+def run_demo(settings: Settings, streams: Streams) -> int:
+    from ._demo import demo_settings, demo_tasks, serve_demo
+
+    async def demo() -> int:
+        async with serve_demo() as endpoint:
+            demo = demo_settings(settings, endpoint)
+            prepared = _prepare(demo, streams.stderr)
+            return await _CommandRun(demo, demo_tasks(), prepared, streams).wait()
+
+    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+        return runner.run(demo())
+
+
+def print_cancelled(
+    settings: Settings | None, task_ids: Sequence[str], reason: str, stdout: TextIO
+) -> None:
+    """Report tasks that a signal stopped before their wait began (best effort: stdout may
+    be gone too)."""
+    text = _text_output(settings.output if settings else "auto", stdout)
+    printer = ResultPrinter(text=text, stream=stdout, task_ids=task_ids)
+    results = [
+        TaskResult(task_id, Outcome.CANCELLED, None, None, 0, 0.0, reason) for task_id in task_ids
+    ]
+    try:
+        for result in results:
+            printer.result(result)
+        printer.summary(results, 0.0)
+    except (OSError, ValueError):
+        pass
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    ready: Ready  # the checked settings, handed to the Waiter so it need not check again
+    live: LiveLine | None  # the live progress line, on a terminal
+
+
+def _prepare(settings: Settings, stderr: TextIO) -> _Prepared:
+    """Logging set up and every setting checked, before any event loop starts."""
+    live = LiveLine(stderr) if settings.progress and _isatty(stderr) else None
+    # LiveLine has what a log writer uses of a file: write, flush, isatty.
+    _configure_logging(settings, cast(TextIO, live) if live else stderr)
+    ready = check_ready(settings)
+    _check_report_paths(settings)
+    return _Prepared(ready, live)
+
+
+def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (``task-waiter[fast]``), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _text_output(output: str, stdout: TextIO) -> bool:
+    return output == "text" or (output == "auto" and _isatty(stdout))
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+class _CommandRun:
+    """One wait of the command line: results to stdout and reports, and why it stops."""
+
+    def __init__(
+        self, settings: Settings, task_ids: Sequence[str], prepared: _Prepared, streams: Streams
+    ) -> None:
+        self.settings = settings
+        self.task_ids = task_ids
+        self.prepared = prepared
+        self.streams = streams
+        self.printer = ResultPrinter(
+            text=_text_output(settings.output, streams.stdout),
+            stream=streams.stdout,
+            task_ids=task_ids,
+        )
+        self.log = BestEffortLog(structlog.get_logger("waiter"))
+        self.results: list[TaskResult] = []
+        self.output_lost = False
+        self._stop_reason: str | None = None
+        self._waiter: Waiter | None = None
+
+    async def wait(self) -> int:
+        loop = asyncio.get_running_loop()
+        interrupts = self.streams.interrupts
+        # First, before the slow import below: a signal from here on stops the wait cleanly.
+        interrupts.attach(loop, lambda: self.stop(f"interrupted by {interrupts.name}"))
+        try:
+            await self._wait(loop)
+        finally:
+            interrupts.detach(loop)
+        if interrupts.exit_code is not None:
+            # Interruption wins over what the finished tasks said: the wait was not completed.
+            return interrupts.exit_code
+        return exit_code(self.results, output_lost=self.output_lost)
+
+    def stop(self, reason: str) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if self._waiter is not None:
+            self._waiter.stop(reason)
+
+    async def _wait(self, loop: asyncio.AbstractEventLoop) -> None:
+        from .._waiter import Waiter  # aiohttp loads here, once the settings passed every check
+
+        self.log.debug("event_loop", kind=type(loop).__module__)
+        self._waiter = waiter = Waiter(self.settings, _ready=self.prepared.ready)
+        if self._stop_reason is not None:
+            waiter.stop(self._stop_reason)  # a signal came during the import
+        live = self.prepared.live
+        progress = Progress(
+            total=len(self.task_ids),
+            timeout=self.settings.timeout,
+            live=live,
+            every=self.settings.progress_every,
+        )
+        started = loop.time()
+        progress_task = asyncio.create_task(progress.run())
+        try:
+            async with waiter:
+                async for result in waiter._run(self.task_ids, since_entry=True):
+                    self.results.append(result)
+                    progress.record(result)
+                    with live.above() if live else nullcontext():
+                        self._print(result)
+        finally:
+            progress_task.cancel()
+            if live is not None:
+                live.close()
+        elapsed = loop.time() - started
+        self._print_summary(elapsed)
+        _write_reports(self.settings, self.results, elapsed, self.log)
+
+    def _print(self, result: TaskResult) -> None:
+        if self.output_lost:
+            return
+        try:
+            self.printer.result(result)
+        except (OSError, ValueError) as error:
+            # stdout's reader is gone, or the disk is full: the results cannot reach the
+            # pipeline, so waiting longer helps no one. The reports and logs still get them all.
+            self._lose_output(error)
+            self.stop("stdout cannot be written: the wait was stopped")
+        else:
+            self.streams.reported.add(result.task_id)
+
+    def _print_summary(self, elapsed: float) -> None:
+        if self.output_lost:
+            return
+        try:
+            self.printer.summary(self.results, elapsed)
+        except (OSError, ValueError) as error:
+            self._lose_output(error)
+
+    def _lose_output(self, error: OSError | ValueError) -> None:
+        self.output_lost = True
+        self.log.error(
+            "results_not_printed",
+            error=f"stdout cannot be written ({_describe(error)})",
+            fix="check what reads stdout; the JUnit and Markdown reports have every task",
+        )
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return type(error).__name__
+
+
+def _configure_logging(settings: Settings, stream: TextIO) -> None:
+    log_json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not _isatty(stream)
+    )
+    # Secrets read later (a token file, the profile file, the ECS metadata service's keys) are
+    # added as they are read: see _redact.remember_secrets.
+    secrets = (settings.token, settings.secret_key, settings.security_token, settings.access_key)
+    configure_logging(
+        json=log_json, level=settings.log_level, stream=stream, secrets=[s for s in secrets if s]
+    )
+
+
+def _check_report_paths(settings: Settings) -> None:
+    """A report that cannot be written is bad usage, found before the wait, not after it."""
+    for flag, path in (
+        ("--junit-xml", settings.junit_xml),
+        ("--summary-file", settings.summary_file),
+    ):
+        if path is not None and not path.parent.is_dir():
+            raise ConfigError(
+                f"{flag} {shown(path, bare=True)}: the folder {shown(path.parent, bare=True)} "
+                "does not exist"
+            )
+
+
+def _write_reports(
+    settings: Settings, results: Sequence[TaskResult], elapsed: float, log: BestEffortLog
+) -> None:
+    # After the wait a failed report must not hide the outcome: log it, keep the exit code.
+    # Each report on its own: one that fails does not keep the other from being written.
+    writers = (
+        (settings.junit_xml, write_junit_xml),
+        (settings.summary_file, append_markdown_summary),
+    )
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path, results, elapsed_s=elapsed)
+        except ConfigError as error:
+            log.error("report_not_written", error=str(error))
+        except Exception as error:  # a bug must not cost the exit code either
+            log.error("report_not_written", path=str(path), error=_describe(error))

@@ -1,0 +1,248 @@
+"""HTTP plumbing shared by every task API: the session, and one bounded GET of a JSON object.
+
+Only this module and the API clients import aiohttp, so ``--help`` and usage errors stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import zlib
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .._auth._headers import Auth, refusal_context
+from .._config._settings import Settings
+from .._errors import BadAnswer, TransientError
+from .._version import __version__
+from ._errors import MAX_NAME_CHARS, clip, error_from_answer, parse_json, server_text
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_ANSWER_BYTES",
+    "get_json",
+    "make_session",
+    "proxy_for",
+    "read_answer",
+    "read_bounded",
+    "retry_transient",
+]
+
+T = TypeVar("T")
+
+# A task status is a few hundred bytes; anything near this size is not an answer we want.
+# It bounds the answer as read off the wire and as decompressed, both.
+MAX_ANSWER_BYTES = 1024 * 1024
+_USER_AGENT = f"task-waiter/{__version__}"
+# What waiter asks for, and decodes itself (read_bounded). Set on every request rather than
+# left to aiohttp, whose default grows with what is installed (br with Brotli, zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+_GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip wrapper
+_WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
+
+
+def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:
+    # The connector's pool is as large as the in-flight bound, so a request never queues
+    # for a connection inside its own time-out (ClientTimeout.total would count that wait).
+    connector = aiohttp.TCPConnector(limit=settings.max_in_flight, ssl=tls)
+    return aiohttp.ClientSession(
+        connector=connector,
+        # trust_env would also read ~/.netrc and send its passwords along.
+        trust_env=False,
+        timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
+        # aiohttp would inflate answers whole before the size limit could see them: 1 MB of
+        # gzip unpacks to 1 GiB. read_bounded decodes them within the limit instead.
+        auto_decompress=False,
+        headers={
+            "User-Agent": _USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
+    )
+
+
+def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The proxy for ``url`` from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, or None.
+
+    Done here rather than with aiohttp's ``trust_env``, which would also read ``~/.netrc``.
+    """
+    parts = urlsplit(url)
+    proxies = _proxies(os.environ if env is None else env)
+    proxy = proxies.get(parts.scheme)
+    if proxy is None or _bypassed(parts.hostname or "", proxies.get("no", "")):
+        return None
+    return proxy
+
+
+def _proxies(env: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    # Lower case wins, as curl and urllib do; empty values mean unset.
+    for name in sorted(env, key=lambda n: n.islower()):
+        value = env[name]
+        if value and name.lower().endswith("_proxy"):
+            found[name.lower().removesuffix("_proxy")] = value
+    return found
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    for raw in no_proxy.split(","):
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        entry = entry.lstrip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
+async def get_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    auth: Auth,
+    *,
+    proxy: str | None = None,
+    not_found_codes: Collection[str] = (),
+) -> dict[str, object]:
+    """GET ``url`` and return its JSON object, or raise the typed ApiError that fits.
+
+    The request is authenticated (signed, for AK/SK) anew on every call, retries included.
+    """
+    # Per request as well as per session: read_bounded decodes what it reads, so an answer
+    # must never arrive inflated, whoever made the session.
+    headers = {**auth.headers("GET", url), "Accept-Encoding": ACCEPT_ENCODING}
+    try:
+        async with session.get(
+            url, headers=headers, allow_redirects=False, proxy=proxy, auto_decompress=False
+        ) as response:
+            body = await read_answer(response)
+            status, answer_headers = response.status, response.headers
+    except TimeoutError:
+        raise TransientError(
+            f"no answer within {session.timeout.total:g} s (poll.request_timeout)"
+        ) from None
+    except aiohttp.ClientError as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from None
+
+    if status != 200:
+        credentials, signed = refusal_context(auth)
+        raise error_from_answer(
+            status,
+            body,
+            answer_headers,
+            not_found_codes=not_found_codes,
+            credentials=credentials,
+            signed=signed,
+        )
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise BadAnswer(
+            f"the answer is not a JSON object: {body[:200].decode('utf-8', 'replace')!r}",
+            http_status=status,
+            request_id=server_text(answer_headers.get("X-Request-Id"), MAX_NAME_CHARS),
+        )
+    return document
+
+
+async def read_answer(response: aiohttp.ClientResponse) -> bytes:
+    """:func:`read_bounded`, except that an error answer's unreadable body gives way to a note.
+
+    An error's status alone says what the error is: a 401 whose body is a bomb is still a 401
+    (which stops every task), never an unreadable answer to try again with the same keys.
+    """
+    try:
+        return await read_bounded(response)
+    except BadAnswer as unreadable:
+        if response.status != 200:
+            return f"(the body was not read: {unreadable.message})".encode()
+        raise BadAnswer(
+            unreadable.message,
+            http_status=response.status,
+            request_id=server_text(response.headers.get("X-Request-Id"), MAX_NAME_CHARS),
+        ) from None
+
+
+async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """The body of an answer requested with ``auto_decompress=False``, decoded.
+
+    At most :data:`MAX_ANSWER_BYTES` are read, announced or chunked, and at most as many are
+    ever held once decoded: a body larger either way, in a Content-Encoding not asked for, or
+    corrupt, is a BadAnswer.
+    """
+    raw = await _read_raw(response)
+    coding = response.headers.get("Content-Encoding")
+    if coding is None or not raw:
+        return raw  # the usual case, and the cheap one: no copy made
+    return _decoded(raw, coding)
+
+
+async def _read_raw(response: aiohttp.ClientResponse) -> bytes:
+    length = response.content_length
+    if length is not None:
+        if length > MAX_ANSWER_BYTES:
+            raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
+        return await response.read()
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise BadAnswer("answer larger than 1 MiB refused")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decoded(body: bytes, content_encoding: str) -> bytes:
+    # Codings are listed in the order they were applied, so they come off in reverse.
+    for coding in reversed([name.strip() for name in content_encoding.lower().split(",")]):
+        if coding in ("", "identity"):
+            continue
+        wbits = _WBITS.get(coding)
+        if wbits is None:
+            raise BadAnswer(
+                f"answer in Content-Encoding {clip(coding, MAX_NAME_CHARS)!r} refused: "
+                f"only {ACCEPT_ENCODING} are asked for"
+            )
+        if coding == "deflate" and not _zlib_wrapped(body):
+            # Raw deflate (RFC 1951) sent as "deflate", which browsers accept too.
+            wbits = -zlib.MAX_WBITS
+        body = _inflate(body, wbits, coding)
+    return body
+
+
+def _zlib_wrapped(data: bytes) -> bool:
+    """Whether ``data`` opens with a zlib header (RFC 1950): method 8, and its check bits."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+def _inflate(data: bytes, wbits: int, coding: str) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        # Stops one byte past the limit: a bomb never unpacks further than that.
+        body = inflater.decompress(data, MAX_ANSWER_BYTES + 1)
+    except zlib.error as error:
+        raise BadAnswer(f"the {coding} answer is corrupt ({error})") from None
+    if len(body) > MAX_ANSWER_BYTES:
+        raise BadAnswer("answer larger than 1 MiB once decompressed refused")
+    if not inflater.eof:
+        raise BadAnswer(f"the {coding} answer is cut off")
+    return body
+
+
+async def retry_transient(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Await ``call()``, trying again after 1 s, 2 s, ... when it fails with a TransientError.
+
+    For the few requests made once when a Waiter starts (temporary credentials, the project
+    ID): a blip should not stop the run, and they have no task schedule to follow. Real time
+    (the loop's), not the Waiter's clock: an instant test clock would make no pause at all.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except TransientError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,202 @@
+"""Checks made before anything is sent: where to send, with which credentials, over what TLS.
+
+Kept free of aiohttp, so the command line can reject a bad configuration at once. What needs
+the network (temporary credentials, a project ID looked up from IAM) is only planned here, and
+done when the Waiter starts (``_startup.py``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .._apis._json_pointer import parse_pointer
+from .._apis._kinds import API_KINDS, ApiKind
+from .._auth._sources import ApiAuthHeader, FoundCredentials, credentials_for, find_api_auth
+from .._config._settings import Settings
+from .._config._table import SPECS_BY_NAME, shown
+from .._engine._status import StatusClassifier
+from .._errors import ConfigError
+from ._regions import default_endpoint, iam_endpoint
+
+__all__ = ["Discovery", "Ready", "check_ready", "endpoint_for", "is_loopback"]
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The project ID is to be looked up: the projects named ``region`` on ``iam_endpoint``."""
+
+    iam_endpoint: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What a Waiter needs, checked."""
+
+    kind: ApiKind
+    endpoint: str  # for --api http: the URL template
+    project_id: str | None  # None: not needed, or to be found by ``discovery``
+    credentials: FoundCredentials
+    tls: ssl.SSLContext
+    classifier: StatusClassifier
+    status_field: str | None = None
+    discovery: Discovery | None = None
+    # Set when the endpoint comes from a region the API is not known to serve.
+    unknown_region: str | None = None
+    # --api http: the API's own auth header (WAITER_API_AUTH, api.auth_file), if given.
+    api_header: ApiAuthHeader | None = None
+
+
+def check_ready(settings: Settings) -> Ready:
+    """Everything needed to poll, or a ConfigError naming what is missing and how to set it."""
+    kind = API_KINDS[settings.api]
+    api_header = None
+    if kind.default_endpoint is None:
+        endpoint = _http_template(settings)
+    else:
+        endpoint = endpoint_for(settings, kind)
+    _check_scheme(endpoint.split("{", 1)[0], settings, "endpoint")
+    # --api http: no Huawei credentials unless asked for (the template may name any host).
+    credentials = credentials_for(settings)
+    if kind.default_endpoint is None:
+        api_header = find_api_auth(settings)
+        _check_no_clash(api_header, credentials)
+    # The profile file's project_id counts only when no other source names one.
+    project_id = settings.project_id or credentials.project_id
+    needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
+    discovery = None
+    if needs_project and not project_id:
+        discovery = _discovery(settings, credentials)
+    unknown = None
+    if settings.endpoint is None and kind.regions is not None and settings.region:
+        unknown = None if settings.region in kind.regions else settings.region
+    return Ready(
+        kind,
+        endpoint,
+        project_id,
+        credentials,
+        _tls(settings),
+        _classifier(settings, kind),
+        settings.status_field,
+        discovery,
+        unknown,
+        api_header,
+    )
+
+
+# The headers each kind of Huawei credentials sends: the API's own header must be another.
+_HUAWEI_HEADERS = {
+    "token": {"x-auth-token"},
+    "access-key": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+    "ecs-metadata": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+}
+
+
+def _check_no_clash(header: ApiAuthHeader | None, credentials: FoundCredentials) -> None:
+    if header is None or header.name.lower() not in _HUAWEI_HEADERS.get(credentials.kind, ()):
+        return
+    raise ConfigError(
+        f"api.auth_header {header.name} is a header the Huawei credentials send too "
+        "(--api-huawei-auth is on): give the API's own credentials in another header with "
+        "--api-auth-header (e.g. X-Api-Key), or drop one of the two",
+        setting="api_auth_header",
+    )
+
+
+def _discovery(settings: Settings, credentials: FoundCredentials) -> Discovery:
+    """How to look the project ID up from IAM, or ConfigError when it cannot be."""
+    how = SPECS_BY_NAME["project_id"].how_to_set()
+    if not credentials.signs:
+        # IAM answers a token's projects too, but a token is scoped to one project already:
+        # whoever made it knows the project ID.
+        raise ConfigError(f"no project ID: {how}", setting="project_id")
+    if not settings.region:
+        raise ConfigError(
+            f"no project ID: {how}; or set the region (--region, WAITER_REGION or kps.region) "
+            "so that waiter can look it up from IAM",
+            setting="project_id",
+        )
+    template = settings.iam_endpoint or iam_endpoint(settings.region)
+    endpoint = template.replace("{region}", settings.region).rstrip("/")
+    _check_scheme(endpoint, settings, "auth.iam_endpoint")
+    return Discovery(endpoint, settings.region)
+
+
+def _http_template(settings: Settings) -> str:
+    if not settings.url_template or not settings.status_field:
+        raise ConfigError(
+            "--api http needs --url-template (with {task_id}) and --status-field (a JSON "
+            "pointer such as /status); or api.url_template and api.status_field",
+            setting="url_template",
+        )
+    parse_pointer(settings.status_field)
+    return settings.url_template
+
+
+def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
+    success = settings.success or kind.success
+    failure = settings.failure or kind.failure
+    pending = settings.pending or kind.pending
+    if success is None or failure is None or pending is None:
+        raise ConfigError(
+            f"--api {kind.name} has no statuses of its own: give --success, --failure and "
+            "--pending (status.success, status.failure, status.pending)",
+            setting="success",
+        )
+    return StatusClassifier(success, failure, pending)
+
+
+def endpoint_for(settings: Settings, kind: ApiKind | None = None) -> str:
+    """``--endpoint`` (which may contain ``{region}``), else the region's endpoint of the API."""
+    kind = kind or API_KINDS[settings.api]
+    template = settings.endpoint or kind.default_endpoint or ""
+    if "{region}" in template:
+        if not settings.region:
+            raise ConfigError(
+                "no region: set it with --region, WAITER_REGION (or HW_REGION_NAME, "
+                "OS_REGION_NAME) or kps.region, or give the whole endpoint with --endpoint",
+                setting="region",
+            )
+        if settings.endpoint is None:
+            template = default_endpoint(template, settings.region)
+        else:
+            template = template.replace("{region}", settings.region)
+    return template.rstrip("/")
+
+
+def _check_scheme(endpoint: str, settings: Settings, label: str) -> None:
+    """Refuse plain http off loopback: a token or security token would cross in clear text."""
+    parts = urlsplit(endpoint)
+    if parts.scheme == "https" or settings.allow_insecure_http:
+        return
+    if not is_loopback(parts.hostname or ""):
+        raise ConfigError(
+            f"{label} {shown(endpoint, bare=True)} is plain http and not on this machine: use "
+            "https, or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
+            setting=label.rpartition(".")[2],
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tls(settings: Settings) -> ssl.SSLContext:
+    """Verification always on; a private CA bundle only adds trust, never removes checks."""
+    if settings.ca_bundle is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            f"tls.ca_bundle {shown(settings.ca_bundle, bare=True)} cannot be loaded ({error}); "
+            "fix --ca-bundle or SSL_CERT_FILE",
+            setting="ca_bundle",
+        ) from None
