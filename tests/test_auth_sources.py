@@ -33,10 +33,11 @@ from waiter._auth._signing import AkSkCredentials, verify_signature
 from waiter._auth._sources import find_credentials
 from waiter._cli._logs import Redactor
 from waiter._cli._main import main
-from waiter._config._load import render_toml, resolve
+from waiter._cli._show_config import render_toml
+from waiter._config._settings import load_settings
 from waiter._errors import AuthError
 from waiter._http._errors import error_from_answer
-from waiter._plan._plan import check_ready
+from waiter._plan._plan import make_plan
 from waiter.testing._fake import FakeKps, Reply
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
@@ -77,7 +78,7 @@ def basic(ak: str = AK, sk: str = SK, **more: str) -> str:
 
 
 def found_for(env: dict[str, str], config: Path | None = None):
-    return find_credentials(resolve(config_path=config, env=env).settings)
+    return find_credentials(load_settings(config_path=config, env=env).settings)
 
 
 # --- every source, in order -------------------------------------------------------------------
@@ -93,7 +94,7 @@ def test_a_token_in_the_environment_beats_an_access_key_pair():
 def test_a_token_file_beats_an_access_key_pair(tmp_path: Path):
     token_file = write(tmp_path / "token", TOKEN)
 
-    settings = resolve(flags={"token_file": str(token_file)}, env=SDK_PAIR).settings
+    settings = load_settings(flags={"token_file": str(token_file)}, env=SDK_PAIR).settings
     found = find_credentials(settings)
 
     assert (found.kind, found.token, found.source) == ("token", TOKEN, f"file {token_file}")
@@ -132,7 +133,7 @@ def test_the_default_profile_file_is_used_when_the_environment_has_no_pair(profi
 
     assert found.source == f"profile file {profile}"
     assert found.keys == AkSkCredentials(AK, SK, ST)
-    assert found.project_id == "fromthefile01"
+    assert found.profile_project_id == "fromthefile01"
 
 
 def test_the_credentials_file_variable_beats_auth_credentials_file(tmp_path: Path):
@@ -185,8 +186,8 @@ def test_the_profile_files_project_id_fills_only_a_missing_project_id(profile: P
     write(profile, basic(project_id="fromthefile01"))
     base = {"endpoint": "https://kms.example.test"}
 
-    assert check_ready(Settings(**base)).project_id == "fromthefile01"
-    assert check_ready(Settings(**base, project_id="given")).project_id == "given"
+    assert make_plan(Settings(**base)).project_id == "fromthefile01"
+    assert make_plan(Settings(**base, project_id="given")).project_id == "given"
 
 
 def test_no_credentials_names_every_way_to_give_them():
@@ -201,7 +202,7 @@ def test_no_credentials_names_every_way_to_give_them():
 
 def test_an_unknown_auth_source_is_named():
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env={"WAITER_AUTH_SOURCE": "imds"})
+        load_settings(env={"WAITER_AUTH_SOURCE": "imds"})
 
     message = config_error(excinfo)
     assert "auth.source must be one of auto, ecs-metadata" in message
@@ -228,7 +229,7 @@ def test_half_a_pair_is_refused_naming_both_variables(env: dict[str, str], says:
     env = {**env, "WAITER_AUTH_TOKEN": TOKEN}  # even a token does not hide the mistake
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     assert says in message
@@ -256,7 +257,7 @@ def test_half_a_pair_is_refused_naming_both_variables(env: dict[str, str], says:
 )
 def test_families_are_never_mixed(env: dict[str, str], says: str):
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     assert says in message
@@ -267,8 +268,8 @@ def test_families_are_never_mixed(env: dict[str, str], says: str):
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"access_key": AK}, "access_key is given without secret_key"),
-        ({"secret_key": SK}, "secret_key is given without access_key"),
+        ({"access_key": AK}, "access_key is given but secret_key is not"),
+        ({"secret_key": SK}, "secret_key is given but access_key is not"),
         ({"security_token": ST}, "security_token is given without access_key"),
     ],
 )
@@ -293,7 +294,7 @@ def test_a_profile_file_is_read_as_the_sdk_reads_it(tmp_path: Path):
     found = find_credentials(Settings(credentials_file=path))
 
     assert found.keys == AkSkCredentials(AK, "se%cret/with+chars")
-    assert found.project_id is None
+    assert found.profile_project_id is None
 
 
 @pytest.mark.parametrize(
@@ -333,7 +334,7 @@ def test_a_profile_file_that_cannot_be_read_names_the_variable_that_pointed_at_i
 ):
     missing = tmp_path / "nope"
 
-    settings = resolve(env={"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(missing)}).settings
+    settings = load_settings(env={"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(missing)}).settings
     with pytest.raises(ConfigError) as excinfo:
         find_credentials(settings)
 
@@ -374,7 +375,7 @@ def signing_kps(**options: Any) -> FakeKps:
 def load(env: dict[str, str], config: str = "", **flags: str) -> Settings:
     """Settings as the command line loads them, so each value's source is known."""
     path = write(Path.home() / "waiter.toml", config) if config else None
-    return resolve(flags={**FAST, **flags}, config_path=path, env=env).settings
+    return load_settings(flags={**FAST, **flags}, config_path=path, env=env).settings
 
 
 async def wait_signed(kps: FakeKps, ids: list[str], env: dict[str, str], **flags: str):
@@ -716,15 +717,15 @@ def test_a_plain_http_iam_endpoint_off_this_machine_is_refused():
 
 def test_the_iam_endpoint_follows_the_region_unless_given():
     def iam_of(**fields: Any) -> str | None:
-        ready = check_ready(Settings(access_key=AK, secret_key=SK, **fields))
-        return ready.discovery.iam_endpoint if ready.discovery else None
+        ready = make_plan(Settings(access_key=AK, secret_key=SK, **fields))
+        return ready.lookup.iam_endpoint if ready.lookup else None
 
     assert iam_of(region="ap-southeast-3") == "https://iam.ap-southeast-3.myhuaweicloud.com"
     assert iam_of(region="eu-west-101") == "https://iam.eu-west-101.myhuaweicloud.eu"
     given = iam_of(region=REGION, iam_endpoint="https://iam.{region}.example.test/")
     assert given == "https://iam.cn-north-4.example.test"
     env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_IAM_ENDPOINT": "https://iam.example.test"}
-    assert resolve(env=env).settings.iam_endpoint == "https://iam.example.test"
+    assert load_settings(env=env).settings.iam_endpoint == "https://iam.example.test"
 
 
 # --- temporary keys from the ECS metadata service ------------------------------------------
@@ -900,8 +901,8 @@ def test_the_refresh_comes_well_before_expiry_and_never_in_a_tight_loop():
 
 
 def endpoint_of(env: dict[str, str], **flags: str) -> tuple[str, str | None]:
-    resolved = resolve(flags=flags, env={"WAITER_AUTH_TOKEN": TOKEN, **env})
-    ready = check_ready(resolved.settings)
+    resolved = load_settings(flags=flags, env={"WAITER_AUTH_TOKEN": TOKEN, **env})
+    ready = make_plan(resolved.settings)
     return ready.endpoint, ready.unknown_region
 
 
@@ -957,7 +958,7 @@ def test_the_sdks_per_region_variable_sets_the_endpoint(tmp_path: Path):
     }
     config = write(tmp_path / "c.toml", '[kps]\nendpoint = "https://from.config.example"\n')
 
-    resolved = resolve(config_path=config, env=env)
+    resolved = load_settings(config_path=config, env=env)
     assert resolved.settings.endpoint == "https://kps.internal.example"  # beats the file
     assert resolved.sources["endpoint"] == f"environment {variable}"
     assert endpoint_of(env, endpoint="https://flag.example")[0] == "https://flag.example"
@@ -967,10 +968,10 @@ def test_the_sdks_per_region_variable_sets_the_endpoint(tmp_path: Path):
     assert endpoint_of({**env, "WAITER_REGION": "cn-east-3"})[0] == (
         "https://kms.cn-east-3.myhuaweicloud.com"
     )
-    ecs = resolve(flags={"api": "ecs-job"}, env=env).settings
+    ecs = load_settings(flags={"api": "ecs-job"}, env=env).settings
     assert ecs.endpoint is None
     ecs_env = {**env, "HUAWEICLOUD_SDK_REGION_ECS_CN_NORTH_4": "https://ecs.internal.example"}
-    assert resolve(flags={"api": "ecs-job"}, env=ecs_env).settings.endpoint == (
+    assert load_settings(flags={"api": "ecs-job"}, env=ecs_env).settings.endpoint == (
         "https://ecs.internal.example"
     )
 
@@ -979,7 +980,7 @@ def test_a_bad_per_region_endpoint_names_its_variable():
     env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "kps.example"}
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     assert "must be an http(s) URL" in message
@@ -1161,6 +1162,6 @@ def test_no_variable_of_the_developer_leaks_into_these_tests():
 def test_show_config_names_the_profile_file_when_it_beats_the_metadata_service(profile: Path):
     write(profile, basic())
 
-    text = render_toml(resolve(env=dict(METADATA)))
+    text = render_toml(load_settings(env=dict(METADATA)))
 
     assert f"# credentials: access key from profile file {profile}" in text

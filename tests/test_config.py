@@ -11,8 +11,10 @@ import pytest
 
 from waiter import ConfigError, Settings, Waiter
 from waiter._apis._task_ids import check_task_ids, parse_id_lines
-from waiter._auth._headers import auth_from_settings
-from waiter._config._load import render_toml, resolve
+from waiter._auth._headers import SigningAuth, TokenAuth
+from waiter._auth._sources import find_credentials
+from waiter._cli._show_config import render_toml
+from waiter._config._settings import load_settings
 from waiter._config._table import SPECS, SPECS_BY_NAME
 
 CONFIG_KEYS = {spec.key for spec in SPECS if spec.key}
@@ -21,8 +23,17 @@ SECRET_NAMES = {spec.name for spec in SPECS if spec.secret}
 
 @pytest.fixture
 def env(home: Path) -> dict[str, str]:
-    """A minimal environment, passed explicitly to resolve(); os.environ is never touched."""
+    """A minimal environment, passed explicitly to load_settings(); os.environ is never touched."""
     return {"HOME": str(home)}
+
+
+def auth_from_settings(settings: Settings) -> TokenAuth | SigningAuth:
+    """The Auth a Waiter would send requests with, for the credentials the settings lead to."""
+    found = find_credentials(settings)
+    if found.token is not None:
+        return TokenAuth(found.token, found.source)
+    assert found.keys is not None
+    return SigningAuth(found.keys, source=found.source)
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -55,7 +66,7 @@ def test_each_level_overrides_the_one_below_and_is_named_as_the_source(
     config = write(tmp_path / "c.toml", "[poll]\ntimeout = 600\n")
     if "environment" in given:
         env["WAITER_TIMEOUT"] = "300"
-    resolved = resolve(
+    resolved = load_settings(
         flags={"timeout": "60"} if "flag" in given else None,
         config_path=config if "config" in given else None,
         env=env,
@@ -80,7 +91,7 @@ def test_a_flag_beats_the_environment_and_the_config_file_at_once(
     config = write(tmp_path / "c.toml", '[kps]\nregion = "cn-north-1"\n')
     env["WAITER_REGION"] = "cn-north-2"
 
-    resolved = resolve(flags={"region": "cn-north-3"}, config_path=config, env=env)
+    resolved = load_settings(flags={"region": "cn-north-3"}, config_path=config, env=env)
 
     assert resolved.settings.region == "cn-north-3"
     assert resolved.sources["region"] == "flag --region"
@@ -90,7 +101,7 @@ def test_settings_from_different_levels_combine(tmp_path: Path, env: dict[str, s
     config = write(tmp_path / "c.toml", "[poll]\ntimeout = 600\nmin_interval = 5\n")
     env["WAITER_TIMEOUT"] = "300"
 
-    resolved = resolve(flags={"max_interval": "50"}, config_path=config, env=env)
+    resolved = load_settings(flags={"max_interval": "50"}, config_path=config, env=env)
 
     settings = resolved.settings
     assert (settings.timeout, settings.min_interval, settings.max_interval) == (300, 5, 50)
@@ -111,7 +122,7 @@ def test_flag_values_as_the_command_line_gives_them(env: dict[str, str]):
         "success": ["DONE", "OK_*"],
         "output": "TEXT",
     }
-    settings = resolve(flags=flags, env=env).settings
+    settings = load_settings(flags=flags, env=env).settings
 
     assert settings.timeout == 90.5
     assert settings.max_in_flight == 4
@@ -151,7 +162,7 @@ def test_the_first_variable_that_is_set_wins(env: dict[str, str], name: str, fir
         if index >= first_set:
             env[variable] = _value(name, index)
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert getattr(resolved.settings, name) == _value(name, first_set)
     assert resolved.sources[name] == f"environment {variables[first_set]}"
@@ -166,7 +177,7 @@ def test_an_empty_variable_counts_as_unset(
     for index, variable in enumerate(variables):
         env[variable] = empty if index < first_set else _value(name, index)
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert getattr(resolved.settings, name) == _value(name, first_set)
     assert resolved.sources[name] == f"environment {variables[first_set]}"
@@ -176,7 +187,7 @@ def test_an_empty_variable_does_not_hide_the_config_file(tmp_path: Path, env: di
     config = write(tmp_path / "c.toml", "[poll]\ntimeout = 600\n")
     env["WAITER_TIMEOUT"] = ""
 
-    resolved = resolve(config_path=config, env=env)
+    resolved = load_settings(config_path=config, env=env)
 
     assert resolved.settings.timeout == 600
     assert resolved.sources["timeout"] == f"config file {config}"
@@ -186,7 +197,7 @@ def test_only_empty_variables_leave_the_setting_unset(env: dict[str, str]):
     for variables in MULTI_VARIABLE.values():
         env.update(dict.fromkeys(variables, ""))
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert (resolved.settings.region, resolved.settings.project_id) == (None, None)
     assert resolved.settings.token is None
@@ -209,7 +220,7 @@ def test_an_explicit_path_is_read_and_beats_every_other_place(
     _timeout_file(tmp_path / "xdg" / "waiter" / "config.toml", 33)
     _timeout_file(home / ".config" / "waiter" / "config.toml", 44)
 
-    resolved = resolve(config_path=explicit, env=env)
+    resolved = load_settings(config_path=explicit, env=env)
 
     assert resolved.config_file == explicit
     assert resolved.settings.timeout == 11
@@ -225,7 +236,7 @@ def test_waiter_config_is_read_when_no_path_is_given(
     _timeout_file(tmp_path / "xdg" / "waiter" / "config.toml", 33)
     _timeout_file(home / ".config" / "waiter" / "config.toml", 44)
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert resolved.config_file == from_env
     assert resolved.settings.timeout == 22
@@ -238,7 +249,7 @@ def test_xdg_config_home_is_read_when_neither_path_nor_variable_is_given(
     _timeout_file(home / ".config" / "waiter" / "config.toml", 44)
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert resolved.config_file == xdg_file
     assert resolved.settings.timeout == 33
@@ -247,7 +258,7 @@ def test_xdg_config_home_is_read_when_neither_path_nor_variable_is_given(
 def test_home_dot_config_is_the_default_place(home: Path, env: dict[str, str]):
     home_file = _timeout_file(home / ".config" / "waiter" / "config.toml", 44)
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert resolved.config_file == home_file
     assert resolved.settings.timeout == 44
@@ -258,7 +269,7 @@ def test_empty_waiter_config_and_xdg_variables_count_as_unset(home: Path, env: d
     home_file = _timeout_file(home / ".config" / "waiter" / "config.toml", 44)
     env.update({"WAITER_CONFIG": "", "XDG_CONFIG_HOME": ""})
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert resolved.config_file == home_file
 
@@ -266,7 +277,7 @@ def test_empty_waiter_config_and_xdg_variables_count_as_unset(home: Path, env: d
 def test_no_config_file_anywhere_means_defaults(tmp_path: Path, env: dict[str, str]):
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-without-a-file")
 
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
 
     assert resolved.config_file is None
     assert resolved.settings == Settings()
@@ -279,7 +290,7 @@ def test_an_explicit_path_that_does_not_exist_is_an_error_naming_it(
     missing = tmp_path / "nope" / "config.toml"
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(config_path=missing, env=env)
+        load_settings(config_path=missing, env=env)
 
     message = config_error(excinfo)
     assert str(missing) in message
@@ -294,7 +305,7 @@ def test_waiter_config_naming_a_missing_file_is_an_error_naming_it(
     env["WAITER_CONFIG"] = str(missing)
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     assert str(missing) in message
@@ -303,7 +314,7 @@ def test_waiter_config_naming_a_missing_file_is_an_error_naming_it(
 
 def test_a_missing_default_file_is_not_an_error(tmp_path: Path, env: dict[str, str]):
     env["XDG_CONFIG_HOME"] = str(tmp_path / "empty")
-    assert resolve(env=env).config_file is None
+    assert load_settings(env=env).config_file is None
 
 
 # --- the token: which source wins, and the token file ---------------------------------------
@@ -313,7 +324,7 @@ def test_token_file_flag_beats_a_token_in_the_environment(tmp_path: Path, env: d
     token_file = write(tmp_path / "token", "from-the-file\n")
     env["WAITER_AUTH_TOKEN"] = "from-the-environment"
 
-    resolved = resolve(flags={"token_file": str(token_file)}, env=env)
+    resolved = load_settings(flags={"token_file": str(token_file)}, env=env)
 
     assert resolved.settings.token is None
     assert resolved.settings.token_file == token_file
@@ -330,7 +341,7 @@ def test_a_token_in_the_environment_beats_the_config_files_token_file(
     config = write(tmp_path / "c.toml", f'[auth]\ntoken_file = "{token_file}"\n')
     env["HW_AUTH_TOKEN"] = "from-the-environment"
 
-    resolved = resolve(config_path=config, env=env)
+    resolved = load_settings(config_path=config, env=env)
 
     assert resolved.settings.token == "from-the-environment"
     assert resolved.settings.token_file is None
@@ -346,7 +357,7 @@ def test_the_config_files_token_file_is_used_when_nothing_beats_it(
     token_file = write(tmp_path / "token", "  from-the-file \n\n")
     config = write(tmp_path / "c.toml", f'[auth]\ntoken_file = "{token_file}"\n')
 
-    resolved = resolve(config_path=config, env=env)
+    resolved = load_settings(config_path=config, env=env)
 
     assert resolved.settings.token_file == token_file
     assert resolved.sources["token_file"] == f"config file {config}"
@@ -358,7 +369,7 @@ def test_token_file_flag_beats_the_config_files_token_file(tmp_path: Path, env: 
     config = write(tmp_path / "c.toml", f'[auth]\ntoken_file = "{tmp_path / "old"}"\n')
     new = write(tmp_path / "new", "new-token")
 
-    resolved = resolve(flags={"token_file": str(new)}, config_path=config, env=env)
+    resolved = load_settings(flags={"token_file": str(new)}, config_path=config, env=env)
 
     assert resolved.settings.token_file == new
     assert auth_from_settings(resolved.settings).headers("GET", "u") == {
@@ -370,7 +381,7 @@ def test_a_token_file_path_starting_with_a_tilde_is_in_the_home_directory(
     home: Path, env: dict[str, str]
 ):
     # Path.expanduser reads the process's HOME, which conftest points at a temporary directory.
-    settings = resolve(flags={"token_file": "~/token"}, env=env).settings
+    settings = load_settings(flags={"token_file": "~/token"}, env=env).settings
     assert settings.token_file == Path("~/token").expanduser()
     assert "~" not in str(settings.token_file)
 
@@ -495,7 +506,7 @@ def test_a_bad_config_file_is_one_line_naming_the_file_the_key_and_the_fix(
     config = write(tmp_path / "config.toml", text)
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(config_path=config, env=env)
+        load_settings(config_path=config, env=env)
 
     message = config_error(excinfo)
     assert str(config) in message
@@ -521,7 +532,7 @@ def test_a_bad_environment_variable_is_named(
     env[variable] = value
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     for fragment in expected:
@@ -540,7 +551,7 @@ def test_a_bad_environment_variable_is_named(
 )
 def test_a_bad_flag_is_named(env: dict[str, str], flags: dict[str, object], expected: list[str]):
     with pytest.raises(ConfigError) as excinfo:
-        resolve(flags=flags, env=env)
+        load_settings(flags=flags, env=env)
 
     message = config_error(excinfo)
     for fragment in expected:
@@ -562,7 +573,7 @@ def test_a_secret_with_a_newline_is_refused_without_echoing_it(
     env[variable] = "secret-start-71f3\nsecret-end-99e0"
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(env=env)
+        load_settings(env=env)
 
     message = config_error(excinfo)
     assert "secret-start" not in message
@@ -742,11 +753,11 @@ def rich(tmp_path: Path, env: dict[str, str]):
         }
     )
     flags = {"max_interval": "45", "output": "text", "token_file": str(token_file)}
-    return resolve(flags=flags, config_path=config, env=env)
+    return load_settings(flags=flags, config_path=config, env=env)
 
 
 def test_show_config_is_valid_toml_with_every_key(env: dict[str, str]):
-    resolved = resolve(env=env)
+    resolved = load_settings(env=env)
     text = render_toml(resolved)
 
     document = tomllib.loads(text)
@@ -795,7 +806,7 @@ def test_show_config_never_shows_a_secret(rich):
 
 def test_show_config_shows_a_token_from_the_environment_as_stars(env: dict[str, str]):
     env["OS_AUTH_TOKEN"] = "tok-secret-9f8e7d"
-    text = render_toml(resolve(env=env))
+    text = render_toml(load_settings(env=env))
 
     assert "tok-secret" not in text
     assert '# token = "***"  # environment OS_AUTH_TOKEN' in text
@@ -806,7 +817,7 @@ def test_show_config_output_read_back_as_a_config_file_gives_the_same_settings(
 ):
     saved = write(tmp_path / "saved.toml", render_toml(rich))
 
-    again = resolve(config_path=saved, env={"HOME": str(home)}).settings
+    again = load_settings(config_path=saved, env={"HOME": str(home)}).settings
 
     # Everything but the secrets, which are never written out.
     no_secrets = dict.fromkeys(SECRET_NAMES)
@@ -835,7 +846,7 @@ def test_settings_load_is_resolve_without_flags(tmp_path: Path, env: dict[str, s
 
     loaded = Settings.load(config, env)
 
-    assert loaded == resolve(config_path=config, env=env).settings
+    assert loaded == load_settings(config_path=config, env=env).settings
     assert (loaded.timeout, loaded.region, loaded.token) == (600, "cn-north-9", "tok")
 
 
@@ -845,7 +856,7 @@ def test_settings_load_finds_the_config_file_as_the_command_line_does(
     _timeout_file(tmp_path / "xdg" / "waiter" / "config.toml", 77)
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
 
-    assert Settings.load(env=env) == resolve(env=env).settings
+    assert Settings.load(env=env) == load_settings(env=env).settings
     assert Settings.load(env=env).timeout == 77
     assert Settings.load(str(_timeout_file(tmp_path / "s.toml", 5)), env).timeout == 5
 
@@ -913,13 +924,13 @@ def test_an_unknown_empty_section_is_an_error(tmp_path: Path):
     config = write(tmp_path / "config.toml", "[tsl]\n")
 
     with pytest.raises(ConfigError) as excinfo:
-        resolve(config_path=config, env={})
+        load_settings(config_path=config, env={})
 
     assert "'[tsl]'" in config_error(excinfo)
 
 
 def test_a_config_path_that_is_a_directory_says_so(tmp_path: Path):
     with pytest.raises(ConfigError) as excinfo:
-        resolve(config_path=tmp_path, env={})
+        load_settings(config_path=tmp_path, env={})
 
     assert "is not a file" in config_error(excinfo)

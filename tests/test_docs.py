@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from waiter import Settings
-from waiter._config._load import resolve
+from waiter._config._settings import load_settings
 from waiter._config._table import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ def test_each_value_in_the_example_config_is_the_default():
 
 def test_the_example_config_used_as_is_changes_nothing(tmp_path: Path):
     example_text()  # fails with a clear message when the file is missing
-    resolved = resolve(config_path=EXAMPLE, env={"HOME": str(tmp_path)})
+    resolved = load_settings(config_path=EXAMPLE, env={"HOME": str(tmp_path)})
 
     assert resolved.settings == DEFAULTS
     assert set(resolved.sources) == {
@@ -118,7 +118,7 @@ def test_uncommenting_the_examples_unset_keys_gives_valid_settings(tmp_path: Pat
     config = tmp_path / "config.toml"
     config.write_text(uncommented, encoding="utf-8")
 
-    settings = resolve(config_path=config, env={"HOME": str(tmp_path)}).settings
+    settings = load_settings(config_path=config, env={"HOME": str(tmp_path)}).settings
 
     for key in UNSET_BY_DEFAULT:
         assert getattr(settings, CONFIG_SPECS[key].name) is not None, key

@@ -12,10 +12,11 @@ import structlog
 from helpers import by_id, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
-from waiter import Outcome, Settings, wait_for
+from waiter import Outcome, wait_for
 from waiter._apis._base import TaskStatus
 from waiter._engine._clock import LoopClock
 from waiter._engine._engine import Engine
+from waiter._engine._policy import Policy
 from waiter._engine._status import StatusClassifier
 from waiter.testing._fake import Reply
 
@@ -238,10 +239,20 @@ class _BrokenForOne:
 
 def test_an_unexpected_exception_ends_only_that_task_naming_the_type():
     async def scenario():
+        policy = Policy(
+            timeout=60,
+            min_interval=1,
+            max_interval=8,
+            max_in_flight=4,
+            rate=100,
+            fail_fast=False,
+            not_found_grace=30,
+            bulk="auto",
+            classifier=StatusClassifier(["SUCCESS_*"], ["FAILED_*"], ["RUNNING_*"]),
+        )
         engine = Engine(
             _BrokenForOne(),
-            Settings(),
-            classifier=StatusClassifier(["SUCCESS_*"], ["FAILED_*"], ["RUNNING_*"]),
+            policy,
             clock=LoopClock(),
             rng=random.Random(0),
             logger=structlog.get_logger(),

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from waiter._auth._headers import Auth
-from waiter._auth._signing import AkSkAuth, AkSkCredentials, sign_request, verify_signature
+from waiter._auth._headers import SigningAuth
+from waiter._auth._signing import AkSkCredentials, sign_request, verify_signature
+from waiter._http._client import Auth
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 AK = "HPUAEXAMPLEACCESSKEY"
@@ -41,6 +42,7 @@ class Request:
     body: bytes
     credentials: AkSkCredentials
     now: datetime = NOW
+    project_id: str | None = None  # sent as X-Project-Id when not empty
 
     @property
     def url(self) -> str:
@@ -56,7 +58,7 @@ def sdk_headers(request: Request) -> dict[str, str]:
     credentials = BasicCredentials(
         request.credentials.access_key,
         request.credentials.secret_key,
-        request.credentials.project_id,
+        request.project_id,
     )
     if request.credentials.security_token is not None:
         credentials.security_token = request.credentials.security_token
@@ -123,8 +125,8 @@ CREDENTIALS = st.builds(
     access_key=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=20),
     secret_key=st.text(min_size=1),  # any text but surrogates
     security_token=st.none() | st.text(max_size=12),
-    project_id=st.none() | st.sampled_from(["", PROJECT]) | st.text(max_size=8),
 )
+PROJECT_IDS = st.none() | st.sampled_from(["", PROJECT]) | st.text(max_size=8)
 
 
 def casings(name: str) -> st.SearchStrategy[str]:
@@ -196,6 +198,7 @@ def requests(draw: st.DrawFn) -> Request:
         body=draw(st.just(b"") | st.binary(max_size=40)),
         credentials=draw(CREDENTIALS),
         now=draw(TIMES),
+        project_id=draw(PROJECT_IDS),
     )
 
 
@@ -207,6 +210,7 @@ def ours(request: Request) -> dict[str, str]:
         request.body,
         request.credentials,
         now=request.now,
+        project_id=request.project_id,
     )
 
 
@@ -221,7 +225,8 @@ def ours(request: Request) -> dict[str, str]:
         pairs=[("b", "2"), ("a", ""), ("a", "1"), ("c", "")],
         headers={"Content-Type": "text/plain", "x_amz": " kept ", "X-Sdk-Content-Sha256": "é"},
         body=b"payload",
-        credentials=AkSkCredentials(AK, SK, TOKEN, PROJECT),
+        credentials=AkSkCredentials(AK, SK, TOKEN),
+        project_id=PROJECT,
     )
 )
 @example(  # " application/json" is not JSON to the SDK; "content-type" is not looked at
@@ -245,7 +250,8 @@ def ours(request: Request) -> dict[str, str]:
         pairs=[],
         headers={"content-type": "text/plain", "HOST": " other-host "},
         body=b"x",
-        credentials=AkSkCredentials(AK, SK, project_id=""),
+        credentials=AkSkCredentials(AK, SK),
+        project_id="",
     )
 )
 def test_headers_match_the_official_sdk(request_: Request) -> None:
@@ -262,9 +268,11 @@ def test_headers_match_the_official_sdk(request_: Request) -> None:
 
 
 def test_known_answer() -> None:
-    credentials = AkSkCredentials(AK, SK, security_token=TOKEN, project_id=PROJECT)
+    credentials = AkSkCredentials(AK, SK, security_token=TOKEN)
 
-    headers = sign_request("GET", URL, {"Accept": "application/json"}, b"", credentials, now=NOW)
+    headers = sign_request(
+        "GET", URL, {"Accept": "application/json"}, b"", credentials, now=NOW, project_id=PROJECT
+    )
 
     assert headers == {
         "Accept": "application/json",
@@ -308,7 +316,7 @@ def test_known_answer_follows_from_the_documented_canonical_request() -> None:
 
 
 def test_known_answer_agrees_with_the_sdk() -> None:
-    credentials = AkSkCredentials(AK, SK, security_token=TOKEN, project_id=PROJECT)
+    credentials = AkSkCredentials(AK, SK, security_token=TOKEN)
     request = Request(
         method="GET",
         host="kps.cn-north-4.myhuaweicloud.com",
@@ -318,6 +326,7 @@ def test_known_answer_agrees_with_the_sdk() -> None:
         headers={"Accept": "application/json"},
         body=b"",
         credentials=credentials,
+        project_id=PROJECT,
     )
 
     assert sdk_headers(request)["Authorization"].endswith(f"Signature={KNOWN_SIGNATURE}")
@@ -337,11 +346,11 @@ def test_empty_path_signs_as_root() -> None:
 
 
 def test_our_headers_replace_any_spelling_the_caller_used() -> None:
-    credentials = AkSkCredentials(AK, SK, security_token=TOKEN, project_id=PROJECT)
+    credentials = AkSkCredentials(AK, SK, security_token=TOKEN)
     given = {"x-project-id": "other", "X-SECURITY-TOKEN": "old", "Content-Type": "text/plain"}
     given["x-sdk-content-sha256"] = "abc"
 
-    headers = sign_request("PUT", URL, given, b"x", credentials, now=NOW)
+    headers = sign_request("PUT", URL, given, b"x", credentials, now=NOW, project_id=PROJECT)
 
     assert headers["X-Project-Id"] == PROJECT
     assert headers["X-Security-Token"] == TOKEN
@@ -377,9 +386,15 @@ def test_refuses_empty_keys() -> None:
 
 
 def signed(url: str = URL, body: bytes = b"") -> dict[str, str]:
-    credentials = AkSkCredentials(AK, SK, project_id=PROJECT)
+    credentials = AkSkCredentials(AK, SK)
     return sign_request(
-        "POST", url, {"Content-Type": "application/json"}, body, credentials, now=NOW
+        "POST",
+        url,
+        {"Content-Type": "application/json"},
+        body,
+        credentials,
+        now=NOW,
+        project_id=PROJECT,
     )
 
 
@@ -450,9 +465,13 @@ def test_verify_rejects_a_stale_date_when_told_the_time() -> None:
     token=st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=16),
 )
 def test_repr_shows_neither_secret_key_nor_token(secret: str, token: str) -> None:
-    credentials = AkSkCredentials(AK, secret, security_token=token, project_id=PROJECT)
+    credentials = AkSkCredentials(AK, secret, security_token=token)
 
-    for text in (repr(credentials), str(credentials), repr(AkSkAuth(credentials))):
+    for text in (
+        repr(credentials),
+        str(credentials),
+        repr(SigningAuth(credentials, project_id=PROJECT)),
+    ):
         assert secret not in text
         assert token not in text
         assert AK not in text
@@ -460,7 +479,7 @@ def test_repr_shows_neither_secret_key_nor_token(secret: str, token: str) -> Non
 
 def test_auth_signs_each_request_anew() -> None:
     times = iter([NOW, NOW + timedelta(seconds=1)])
-    auth: Auth = AkSkAuth(AkSkCredentials(AK, SK, project_id=PROJECT), clock=lambda: next(times))
+    auth: Auth = SigningAuth(AkSkCredentials(AK, SK), project_id=PROJECT, clock=lambda: next(times))
 
     first = auth.headers("GET", URL)
     second = auth.headers("GET", URL)
@@ -475,7 +494,7 @@ def test_auth_signs_each_request_anew() -> None:
 def test_auth_defaults_to_the_current_time() -> None:
     before = datetime.now(UTC).replace(microsecond=0)
 
-    headers = AkSkAuth(AkSkCredentials(AK, SK)).headers("GET", URL)
+    headers = SigningAuth(AkSkCredentials(AK, SK)).headers("GET", URL)
 
     sent = datetime.strptime(headers["X-Sdk-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert before <= sent <= datetime.now(UTC)

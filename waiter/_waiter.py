@@ -12,7 +12,8 @@ from typing import Self
 import aiohttp
 import structlog
 
-from ._apis._base import TaskStatus
+from ._apis._base import TaskApi, TaskStatus
+from ._apis._clients import client_for
 from ._apis._task_ids import check_task_ids
 from ._config._settings import Settings
 from ._engine._clock import Clock, default_clock
@@ -20,8 +21,8 @@ from ._engine._engine import Engine
 from ._errors import WaiterError
 from ._event_log import BestEffortLog
 from ._http._client import make_session
-from ._plan._plan import Ready, check_ready
-from ._plan._start import Started, start
+from ._plan._plan import Plan, make_plan
+from ._plan._start import Access, start, start_up_work
 from ._result import Outcome, TaskResult
 
 __all__ = ["Waiter", "wait_for"]
@@ -53,38 +54,62 @@ class Waiter:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         logger: structlog.typing.FilteringBoundLogger | None = None,
-        _ready: Ready | None = None,
     ) -> None:
-        self.settings = settings
-        # The command line checks the settings before any event loop starts and hands the
-        # result over, so the token and profile files are read, and TLS set up, only once.
-        self._ready = _ready or check_ready(settings)
+        self._set_up(make_plan(settings), clock, rng, logger)
+
+    @classmethod
+    def _from_plan(
+        cls,
+        plan: Plan,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        logger: structlog.typing.FilteringBoundLogger | None = None,
+    ) -> Waiter:
+        """A Waiter for a plan made already: the command line plans before any event loop
+        starts, so the token and profile files are read, and TLS set up, only once."""
+        waiter = cls.__new__(cls)
+        waiter._set_up(plan, clock, rng, logger)
+        return waiter
+
+    def _set_up(
+        self,
+        plan: Plan,
+        clock: Clock | None,
+        rng: random.Random | None,
+        logger: structlog.typing.FilteringBoundLogger | None,
+    ) -> None:
+        self.settings = plan.settings
+        self._plan = plan
         self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._log = BestEffortLog(logger or structlog.get_logger("waiter"))
         self._session: aiohttp.ClientSession | None = None
-        self._started: Started | None = None
+        self._access: Access | None = None
         self._engine: Engine | None = None
-        self._starting: asyncio.Future[Started] | None = None
+        self._starting: asyncio.Future[Access] | None = None
         self._entered_at = 0.0
         # Why every wait ends at once (stop() was called, start-up ran out of time), if so.
         self._ended: tuple[Outcome, str] | None = None
 
     async def __aenter__(self) -> Self:
         self._entered_at = self._clock.now()
-        self._session = make_session(self.settings, self._ready.tls)
+        plan = self._plan
+        self._session = make_session(
+            plan.tls,
+            connections=plan.policy.max_in_flight,
+            request_timeout=plan.request_timeout,
+        )
         try:
-            self._started = await self._start(self._session)
+            self._access = await self._start(self._session)
         except BaseException:
             await self._session.close()
             self._session = None
             raise
-        ready = self._started.ready if self._started else self._ready
-        api = ready.kind.build(self._session, ready, self._started.auth) if self._started else None
+        api = _NotStarted() if self._access is None else self._client(self._session, self._access)
         self._engine = Engine(
-            api or _NotStarted(),
-            self.settings,
-            classifier=ready.classifier,
+            api,
+            plan.policy,
             clock=self._clock,
             rng=self._rng,
             logger=self._log,
@@ -93,17 +118,28 @@ class Waiter:
             self._engine.stop(*self._ended)
         return self
 
-    async def _start(self, session: aiohttp.ClientSession) -> Started | None:
+    def _client(self, session: aiohttp.ClientSession, access: Access) -> TaskApi:
+        plan = self._plan
+        return client_for(
+            plan.api.name,
+            session,
+            endpoint=plan.endpoint,
+            project_id=access.project_id,
+            auth=access.auth,
+            status_field=plan.status_field,
+        )
+
+    async def _start(self, session: aiohttp.ClientSession) -> Access | None:
         """start(), bounded by the deadline and ended by stop(); None when it did not finish."""
         if self._ended is not None:
             return None  # stopped before entering: nothing to start for
-        timeout = self.settings.timeout
-        self._starting = asyncio.ensure_future(start(session, self._ready, logger=self._log))
+        timeout = self._plan.policy.timeout
+        self._starting = asyncio.ensure_future(start(session, self._plan, logger=self._log))
         try:
             async with asyncio.timeout(timeout):
                 return await self._starting
         except TimeoutError:
-            work = _start_up_work(self._ready)
+            work = start_up_work(self._plan)
             self._ended = (
                 Outcome.TIMEOUT,
                 f"deadline of {timeout:g} s reached during start-up ({work})",
@@ -126,12 +162,12 @@ class Waiter:
         try:
             if self._engine is not None:
                 await self._engine.close()
-            if self._started is not None:
-                await self._started.close()
+            if self._access is not None:
+                await self._access.close()
         finally:
             if self._session is not None:
                 await self._session.close()
-            self._engine = self._session = self._started = None
+            self._engine = self._session = self._access = None
 
     async def wait(self, task_id: str) -> TaskResult:
         """Wait on one task and return its result."""
@@ -196,13 +232,3 @@ class _NotStarted:
 
     async def fetch(self, task_id: str) -> TaskStatus:
         raise AssertionError("unreachable: a Waiter that did not start polls nothing")
-
-
-def _start_up_work(ready: Ready) -> str:
-    """What start-up does for these settings, for the message of one that ran out of time."""
-    work = []
-    if ready.credentials.kind == "ecs-metadata":
-        work.append(f"fetching temporary credentials from {ready.credentials.metadata_url}")
-    if ready.discovery is not None:
-        work.append(f"looking up the project ID from IAM at {ready.discovery.iam_endpoint}")
-    return " and ".join(work) or "preparing the first request"

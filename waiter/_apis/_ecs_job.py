@@ -10,9 +10,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .._auth._headers import Auth
 from .._errors import BadAnswer
-from .._http._client import get_json, proxy_for
+from .._http._client import Auth, get_json, proxy_for
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import TaskStatus
 

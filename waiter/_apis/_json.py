@@ -6,9 +6,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .._auth._headers import Auth
 from .._errors import BadAnswer
-from .._http._client import get_json, proxy_for
+from .._http._client import Auth, get_json, proxy_for
 from .._http._errors import checked_status, preview
 from ._base import TaskStatus
 from ._json_pointer import follow, parse_pointer

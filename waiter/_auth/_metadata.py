@@ -27,7 +27,7 @@ from .._http._client import ACCEPT_ENCODING, read_answer
 from .._http._errors import error_from_answer, parse_json
 from .._redact import remember_secrets
 from ._headers import SigningAuth
-from ._signing import AkSkCredentials
+from ._signing import AkSkCredentials, utc_now
 
 __all__ = ["Temporary", "fetch_temporary_keys", "keep_fresh", "refresh_delay"]
 
@@ -52,10 +52,6 @@ class Temporary:
 
     keys: AkSkCredentials
     expires_at: datetime
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def fetch_temporary_keys(session: aiohttp.ClientSession, url: str) -> Temporary:
@@ -169,7 +165,7 @@ async def keep_fresh(
     expires_at: datetime,
     *,
     logger: EventLog,
-    wall_clock: Callable[[], datetime] = _utc_now,
+    wall_clock: Callable[[], datetime] = utc_now,
 ) -> None:
     """Replace ``auth``'s keys before they expire, until cancelled.
 

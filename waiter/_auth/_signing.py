@@ -30,7 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
-__all__ = ["ALGORITHM", "AkSkAuth", "AkSkCredentials", "sign_request", "verify_signature"]
+from .._http._errors import MAX_CLOCK_SKEW
+
+__all__ = [
+    "ALGORITHM",
+    "AkSkCredentials",
+    "sign_request",
+    "utc_now",
+    "verify_signature",
+]
 
 ALGORITHM = "SDK-HMAC-SHA256"
 
@@ -49,7 +57,6 @@ _AUTHORIZATION_PATTERN = re.compile(
     rf"{ALGORITHM} Access=(?P<ak>[^,]+), SignedHeaders=(?P<names>[^,]+), "
     r"Signature=(?P<signature>[0-9a-f]{64})"
 )
-_DEFAULT_MAX_SKEW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, repr=False)
@@ -59,8 +66,6 @@ class AkSkCredentials:
     access_key: str
     secret_key: str
     security_token: str | None = None
-    # Sent as X-Project-Id when set and non-empty (an empty one is ignored, as the SDK does).
-    project_id: str | None = None
 
     def __post_init__(self) -> None:
         # The SDK refuses these too; an empty key would only fail later, at the server.
@@ -73,7 +78,7 @@ class AkSkCredentials:
         token = None if self.security_token is None else "***"
         return (
             f"AkSkCredentials(access_key={_mask(self.access_key)!r}, secret_key='***', "
-            f"security_token={token!r}, project_id={self.project_id!r})"
+            f"security_token={token!r})"
         )
 
 
@@ -82,25 +87,9 @@ def _mask(access_key: str) -> str:
     return f"{access_key[:4]}***" if len(access_key) >= 12 else "***"
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """The signing time: now, in UTC."""
     return datetime.now(UTC)
-
-
-class AkSkAuth:
-    """Signs each request anew with AK/SK; an ``Auth`` for GET requests with no body."""
-
-    def __init__(
-        self, credentials: AkSkCredentials, clock: Callable[[], datetime] = _utc_now
-    ) -> None:
-        self._credentials = credentials
-        self._clock = clock
-
-    def __repr__(self) -> str:
-        return f"AkSkAuth(credentials={self._credentials!r})"
-
-    def headers(self, method: str, url: str) -> dict[str, str]:
-        # With no headers given, every header sign_request returns is one it added.
-        return sign_request(method, url, {}, b"", self._credentials, now=self._clock())
 
 
 def sign_request(
@@ -111,21 +100,22 @@ def sign_request(
     credentials: AkSkCredentials,
     *,
     now: datetime,
+    project_id: str | None = None,
 ) -> dict[str, str]:
     """Return the full set of headers to send.
 
     That is the given ones (values trimmed, as the SDK sends them) plus X-Sdk-Date (``now``,
-    which must be timezone-aware), Host (from ``url`` unless given), X-Project-Id when the
-    credentials have a project id, X-Security-Token when they have a token,
-    X-Sdk-Content-Sha256 when an exact ``Content-Type`` header names a non-JSON type, and
-    Authorization. ValueError for a relative URL, a naive ``now``, header names that differ
-    only in case, or a given Authorization or X-Sdk-Date.
+    which must be timezone-aware), Host (from ``url`` unless given), X-Project-Id when
+    ``project_id`` is given and not empty (as the SDK does), X-Security-Token when the
+    credentials have one, X-Sdk-Content-Sha256 when an exact ``Content-Type`` header names a
+    non-JSON type, and Authorization. ValueError for a relative URL, a naive ``now``, header
+    names that differ only in case, or a given Authorization or X-Sdk-Date.
     """
     parts = _split_absolute(url)
     _check_given_headers(headers)
     out = dict(headers)
-    if credentials.project_id:
-        _replace(out, _PROJECT_ID, credentials.project_id)
+    if project_id:
+        _replace(out, _PROJECT_ID, project_id)
     if credentials.security_token is not None:
         _replace(out, _SECURITY_TOKEN, credentials.security_token)
     if _sends_body_unsigned(out):
@@ -160,7 +150,7 @@ def verify_signature(
     secret_key_for: Callable[[str], str | None],
     *,
     now: datetime | None = None,
-    max_skew: timedelta = _DEFAULT_MAX_SKEW,
+    max_skew: timedelta = MAX_CLOCK_SKEW,
 ) -> bool:
     """Whether a received request carries a valid signature, as a server checks it.
 

@@ -22,7 +22,8 @@ from typing import Literal
 import structlog
 
 from .._config._files import KIB, TooLarge, read_at_most, size_text
-from .._config._settings import Settings, is_header_safe, is_header_value_safe, source_of
+from .._config._secrets import is_header_safe, is_header_value_safe
+from .._config._settings import Settings, source_of
 from .._config._table import SPECS_BY_NAME, shown
 from .._errors import ConfigError
 from .._redact import remember_secrets
@@ -32,8 +33,7 @@ __all__ = [
     "DEFAULT_PROFILE",
     "NO_HUAWEI_CREDENTIALS",
     "ApiAuthHeader",
-    "FoundCredentials",
-    "access_key_families",
+    "Credentials",
     "credentials_for",
     "find_api_auth",
     "find_credentials",
@@ -49,7 +49,7 @@ Kind = Literal["token", "access-key", "ecs-metadata", "none"]
 
 
 @dataclass(frozen=True)
-class FoundCredentials:
+class Credentials:
     """The credentials chosen, and where they came from (never the secret itself).
 
     ``source`` completes "credentials from ...": ``environment HUAWEICLOUD_SDK_AK``,
@@ -61,8 +61,8 @@ class FoundCredentials:
     source: str
     token: str | None = field(default=None, repr=False)
     keys: AkSkCredentials | None = None
-    # The profile file's project_id: used only when no project ID is set elsewhere.
-    project_id: str | None = None
+    # The profile file's project_id: the plan uses it only when no project ID is set elsewhere.
+    profile_project_id: str | None = None
     metadata_url: str | None = None
 
     @property
@@ -82,12 +82,14 @@ class FoundCredentials:
                 "before it expires (signed requests)"
             )
         temporary = "temporary " if self.keys and self.keys.security_token else ""
-        project = f"; project ID {self.project_id} from it" if self.project_id else ""
+        project = (
+            f"; project ID {self.profile_project_id} from it" if self.profile_project_id else ""
+        )
         return f"{temporary}access key from {self.source} (signed requests){project}"
 
 
 # What --api http uses unless api.huawei_auth asks for the Huawei credentials.
-NO_HUAWEI_CREDENTIALS = FoundCredentials(
+NO_HUAWEI_CREDENTIALS = Credentials(
     "none",
     "no Huawei credentials: --api http sends them to the URL template's host only with "
     "--api-huawei-auth (api.huawei_auth)",
@@ -106,7 +108,7 @@ class ApiAuthHeader:
         return f"header {self.name} from {self.source} (value never shown)"
 
 
-def credentials_for(settings: Settings, *, warn: bool = True) -> FoundCredentials:
+def credentials_for(settings: Settings, *, warn: bool = True) -> Credentials:
     """The Huawei credentials a run sends: none for ``--api http`` unless it asks for them."""
     if settings.api == "http" and not settings.api_huawei_auth:
         return NO_HUAWEI_CREDENTIALS
@@ -148,23 +150,7 @@ def find_api_auth(settings: Settings, *, warn: bool = True) -> ApiAuthHeader | N
     return ApiAuthHeader(name, value, f"file {shown(path, bare=True)}")
 
 
-def access_key_families() -> list[tuple[str, str, str]]:
-    """The environment's (AK, SK, security token) variables, one family a row, in order.
-
-    A pair is taken from one family only: an AK from one with an SK from another would sign
-    with a secret that does not belong to the key.
-    """
-    return list(
-        zip(
-            SPECS_BY_NAME["access_key"].env,
-            SPECS_BY_NAME["secret_key"].env,
-            SPECS_BY_NAME["security_token"].env,
-            strict=True,
-        )
-    )
-
-
-def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentials:
+def find_credentials(settings: Settings, *, warn: bool = True) -> Credentials:
     """The first source that has credentials, or ConfigError saying how to give some.
 
     ``warn=False`` reads without logging (``--show-config`` prints TOML on stdout, where no
@@ -175,24 +161,24 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> FoundCredentia
         settings.token, settings.access_key, settings.secret_key, settings.security_token
     )
     if settings.token:
-        return FoundCredentials(
+        return Credentials(
             "token", source_of(settings, "token") or "Settings.token", token=settings.token
         )
     if settings.token_file is not None:
         token = _read_token_file(settings.token_file, warn=warn)
-        return FoundCredentials("token", f"file {settings.token_file}", token=token)
+        return Credentials("token", f"file {settings.token_file}", token=token)
     if settings.access_key and settings.secret_key:
         keys = AkSkCredentials(settings.access_key, settings.secret_key, settings.security_token)
         source = source_of(settings, "access_key") or "Settings.access_key"
-        return FoundCredentials("access-key", source, keys=keys)
+        return Credentials("access-key", source, keys=keys)
     path = settings.credentials_file or _default_profile()
     if path is not None:
         keys, project_id = _read_profile(path, settings, warn=warn)
-        return FoundCredentials(
-            "access-key", f"profile file {path}", keys=keys, project_id=project_id
+        return Credentials(
+            "access-key", f"profile file {path}", keys=keys, profile_project_id=project_id
         )
     if settings.source == "ecs-metadata":
-        return FoundCredentials(
+        return Credentials(
             "ecs-metadata",
             f"the ECS metadata service at {settings.metadata_url}",
             metadata_url=settings.metadata_url,

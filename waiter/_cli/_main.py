@@ -270,16 +270,17 @@ def _main(
     known.task_ids = _valid_ids(args)
     interrupts.check()  # the safe points: a signal so far ends the run here
     # Only now the heavier imports: --help, --version and flag errors never pay for them.
-    from .._config._load import render_toml, resolve
+    from .._config._settings import load_settings
     from ._run import Streams, run_demo, run_wait
+    from ._show_config import render_toml
 
     streams = Streams(stdout, stderr, interrupts, known.reported)
     try:
-        resolved = resolve(flags=_flags(args), config_path=args.config, env=env)
+        loaded = load_settings(flags=_flags(args), config_path=args.config, env=env)
         interrupts.check()
         if args.show_config:
-            return _show(render_toml(resolved), stdout, stderr)
-        settings = known.settings = resolved.settings
+            return _show(render_toml(loaded), stdout, stderr)
+        settings = known.settings = loaded.settings
         if args.demo:
             return run_demo(settings, streams)
         with interrupts.interruptible():  # stdin may never end

@@ -19,7 +19,7 @@ from .._config._settings import Settings
 from .._config._table import shown
 from .._errors import ConfigError
 from .._event_log import BestEffortLog
-from .._plan._plan import Ready, check_ready
+from .._plan._plan import Plan, make_plan
 from .._result import Outcome, TaskResult
 from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._interrupts import Interrupts
@@ -102,7 +102,7 @@ def print_cancelled(
 
 @dataclass(frozen=True)
 class _Prepared:
-    ready: Ready  # the checked settings, handed to the Waiter so it need not check again
+    plan: Plan  # the checked settings, handed to the Waiter so it need not check again
     live: LiveLine | None  # the live progress line, on a terminal
 
 
@@ -111,9 +111,9 @@ def _prepare(settings: Settings, stderr: TextIO) -> _Prepared:
     live = LiveLine(stderr) if settings.progress and _isatty(stderr) else None
     # LiveLine has what a log writer uses of a file: write, flush, isatty.
     _configure_logging(settings, cast(TextIO, live) if live else stderr)
-    ready = check_ready(settings)
+    plan = make_plan(settings)
     _check_report_paths(settings)
-    return _Prepared(ready, live)
+    return _Prepared(plan, live)
 
 
 def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -181,7 +181,7 @@ class _CommandRun:
         from .._waiter import Waiter  # aiohttp loads here, once the settings passed every check
 
         self.log.debug("event_loop", kind=type(loop).__module__)
-        self._waiter = waiter = Waiter(self.settings, _ready=self.prepared.ready)
+        self._waiter = waiter = Waiter._from_plan(self.prepared.plan)
         if self._stop_reason is not None:
             waiter.stop(self._stop_reason)  # a signal came during the import
         live = self.prepared.live

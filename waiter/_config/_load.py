@@ -1,28 +1,25 @@
 """Where settings come from: defaults < config file < environment < flags, with provenance.
 
-``resolve`` layers the sources and remembers, for each setting, which one won, so that
-``--show-config`` can say it and an error can point at the place to fix.
+``layer`` reads the sources, parses each raw value with the settings table, and records for
+each setting the one source that won, so that ``--show-config`` can say it and an error can
+point at the place to fix. It builds no Settings: ``_settings.load_settings`` does, from this.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._apis._kinds import API_KINDS
-from .._auth._sources import access_key_families, credentials_for, find_api_auth
 from .._errors import ConfigError
-from .._plan._regions import region_variable
 from ._files import MIB, TooLarge, read_at_most, size_text
-from ._settings import Settings, check_secret
-from ._table import SPECS, SPECS_BY_NAME, Spec, shown
+from ._secrets import check_secret, key_pair_problem
+from ._table import SPECS, SPECS_BY_NAME, Spec, access_key_families, shown
 
-__all__ = ["Resolved", "find_config_file", "render_toml", "resolve"]
+__all__ = ["Layers", "find_config_file", "layer", "region_variable"]
 
 _BY_KEY = {spec.key: spec for spec in SPECS if spec.key}
 # Read from the environment a family at a time (_access_keys), not a variable at a time.
@@ -31,11 +28,15 @@ _KEY_PAIR = ("access_key", "secret_key", "security_token")
 CONFIG_FILE_LIMIT = 1 * MIB
 
 
-@dataclass(frozen=True)
-class Resolved:
-    """The settings, and for each setting the place its value came from."""
+# The service's name in the SDK's HUAWEICLOUD_SDK_REGION_{SERVICE}_{REGION} variables, per API.
+_SDK_SERVICES = {"kps": "KPS", "ecs-job": "ECS"}
 
-    settings: Settings
+
+@dataclass(frozen=True)
+class Layers:
+    """Every setting given, parsed, with the place its value came from; and the config file."""
+
+    values: Mapping[str, object]
     sources: Mapping[str, str]
     config_file: Path | None
 
@@ -129,13 +130,13 @@ def _parse(spec: Spec, raw: object, origin: str) -> object:
         ) from None
 
 
-def resolve(
+def layer(
     *,
     flags: Mapping[str, object] | None = None,
     config_path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
-) -> Resolved:
-    """Layer defaults, config file, environment and flags into checked :class:`Settings`.
+) -> Layers:
+    """Layer config file, environment and flags over one another (the defaults lie beneath).
 
     ``flags`` maps setting names to raw flag values (only the flags that were given).
     """
@@ -170,18 +171,7 @@ def resolve(
     _one_source("token", "token_file", values, sources)
     _one_source("api_auth", "api_auth_file", values, sources)
     _region_endpoint(env, values, sources)
-    try:
-        settings = Settings(**values)  # type: ignore[arg-type]
-    except ConfigError as error:
-        source = sources.get(error.setting or "")
-        if source:
-            raise ConfigError(
-                f"{error} (the value came from {source})", setting=error.setting
-            ) from None
-        raise
-    # Remembered on the settings, so that messages can say which source a value came from.
-    object.__setattr__(settings, "_sources", dict(sources))
-    return Resolved(settings, sources, config_file)
+    return Layers(values, sources, config_file)
 
 
 def _access_keys(
@@ -211,9 +201,9 @@ def _access_keys(
         (family for family in families if {"access_key", "secret_key"} & set(family[1])), None
     )
     if chosen is not None:
-        (ak_variable, sk_variable, _), found = chosen
+        family, found = chosen
         if len({"access_key", "secret_key"} & set(found)) == 1:
-            raise _half_pair(ak_variable, sk_variable, "access_key" in found, families)
+            raise _half_pair(family, found, families)
         for name, (value, variable) in found.items():
             values[name], sources[name] = value, f"environment {variable}"
     # A lower family with its own pair is just a lower layer; a security token on its own
@@ -226,33 +216,27 @@ def _access_keys(
 
 
 def _half_pair(
-    ak_variable: str,
-    sk_variable: str,
-    has_ak: bool,
+    family: tuple[str, str, str],
+    found: dict[str, tuple[object, str]],
     families: list[tuple[tuple[str, str, str], dict[str, tuple[object, str]]]],
 ) -> ConfigError:
-    given, missing = (ak_variable, sk_variable) if has_ak else (sk_variable, ak_variable)
-    name = "secret_key" if has_ak else "access_key"
-    elsewhere = [found[name][1] for _, found in families if name in found]
-    hint = ""
+    given = {variable for _, variable in found.values()}
+    problem = key_pair_problem(family, given, how="set")
+    assert problem is not None
+    message, setting = problem
+    elsewhere = [found[setting][1] for _, found in families if setting in found]
     if elsewhere:
         pairs = " or ".join(f"{ak} with {sk}" for ak, sk, _ in access_key_families())
-        hint = f" ({elsewhere[0]} is set, but a pair comes from one family: {pairs})"
-    return ConfigError(
-        f"{given} is set but {missing} is not: an access key needs its secret key; set both "
-        f"{ak_variable} and {sk_variable}, or neither{hint}",
-        setting="secret_key" if has_ak else "access_key",
-    )
+        message += f" ({elsewhere[0]} is set, but a pair comes from one family: {pairs})"
+    return ConfigError(message, setting=setting)
 
 
 def _stray_security_token(variable: str, chosen: tuple[str, str, str] | None) -> ConfigError:
     if chosen is None:
-        ak, sk, _ = next(f for f in access_key_families() if variable in f)
-        return ConfigError(
-            f"{variable} is set without {ak} and {sk}: a security token belongs to a temporary "
-            "key pair; set all three, or unset it",
-            setting="security_token",
-        )
+        family = next(f for f in access_key_families() if variable in f)
+        problem = key_pair_problem(family, {variable}, how="set")
+        assert problem is not None
+        return ConfigError(problem[0], setting="security_token")
     ak, sk, token = chosen
     return ConfigError(
         f"{variable} is set, but the key pair comes from {ak} and {sk}: a security token "
@@ -271,10 +255,10 @@ def _region_endpoint(
     """
     if sources.get("endpoint", "").startswith(("flag", "environment")):
         return
-    region, kind = values.get("region"), API_KINDS.get(str(values.get("api", "kps")))
-    if not isinstance(region, str) or kind is None or kind.sdk_service is None:
+    region, service = values.get("region"), _SDK_SERVICES.get(str(values.get("api", "kps")))
+    if not isinstance(region, str) or service is None:
         return
-    variable = region_variable(kind.sdk_service, region)
+    variable = region_variable(service, region)
     raw = env.get(variable, "")
     if raw.strip():
         # The SDK takes a comma-separated list and tries each; one endpoint is enough here.
@@ -309,69 +293,6 @@ def _one_source(value: str, file: str, values: dict[str, object], sources: dict[
     del values[loser], sources[loser]
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return json.dumps(str(value))
-
-
-def render_toml(resolved: Resolved) -> str:
-    """The effective settings as TOML, each with where it came from; secrets as ``"***"``."""
-    lines = ["# effective waiter settings"]
-    if resolved.config_file:
-        lines.append(f"# config file: {shown(resolved.config_file, bare=True)}")
-    section = None
-    for spec in SPECS:
-        if spec.key is None:
-            continue
-        table, key = spec.key.split(".")
-        if table != section:
-            section = table
-            lines += ["", f"[{table}]"]
-        value = getattr(resolved.settings, spec.name)
-        if value is None:
-            lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
-        else:
-            source = _comment(resolved.sources.get(spec.name, "default"))
-            lines.append(f"{key} = {_toml_value(value)}  # {source}")
-    lines += ["", "# credentials (never shown)"]
-    for spec in SPECS:
-        if spec.secret and getattr(resolved.settings, spec.name) is not None:
-            source = _comment(resolved.sources.get(spec.name, "code"))
-            lines.append(f'# {spec.name} = "***"  # {source}')
-    lines.append(f"# credentials: {_comment(_credentials_in_use(resolved.settings))}")
-    if resolved.settings.api == "http":
-        lines.append(f"# api auth: {_comment(_api_auth_in_use(resolved.settings))}")
-    return "\n".join(lines) + "\n"
-
-
-def _comment(text: str) -> str:
-    """Text safe in a TOML comment on stdout: one line, printable (no lone surrogates)."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def _credentials_in_use(settings: Settings) -> str:
-    """Which credentials a run would use, and from where; never a secret."""
-    try:
-        return credentials_for(settings, warn=False).describe()
-    except ConfigError as error:
-        return f"none usable: {error}"
-
-
-def _api_auth_in_use(settings: Settings) -> str:
-    """The ``--api http`` API's own auth header, and where its value comes from; never the value."""
-    try:
-        header = find_api_auth(settings, warn=False)
-    except ConfigError as error:
-        return f"none usable: {error}"
-    if header is None:
-        return "none (set WAITER_API_AUTH or --api-auth-file if the API needs a header)"
-    return header.describe()
+def region_variable(service: str, region: str) -> str:
+    """The SDK's per-region endpoint override, e.g. ``HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4``."""
+    return f"HUAWEICLOUD_SDK_REGION_{service.upper()}_{region.replace('-', '_').upper()}"

@@ -1,6 +1,8 @@
 """Settings: every knob waiter has, its default, and the checks that keep it sane.
 
-How each setting is named and parsed everywhere lives in one table, ``_specs.SPECS``.
+How each setting is named and parsed everywhere lives in one table, ``_table.SPECS``; where
+the given values come from, in ``_load``. :func:`load_settings` puts the two together and
+remembers, on the Settings it makes, where each value came from.
 """
 
 from __future__ import annotations
@@ -12,16 +14,11 @@ from types import MappingProxyType
 from typing import ClassVar, Literal
 
 from .._errors import ConfigError
+from ._load import layer
+from ._secrets import check_header_value, check_secret, key_pair_problem
 from ._table import DEFAULT_API_AUTH_HEADER, DEFAULT_METADATA_URL, SPECS
 
-__all__ = [
-    "Settings",
-    "check_header_value",
-    "check_secret",
-    "is_header_safe",
-    "is_header_value_safe",
-    "source_of",
-]
+__all__ = ["Loaded", "Settings", "load_settings", "source_of"]
 
 OutputFormat = Literal["auto", "json", "text"]
 LogFormat = Literal["auto", "json", "console"]
@@ -87,7 +84,8 @@ class Settings:
     api_auth: str | None = field(default=None, repr=False)
 
     # Where each value came from ("environment HUAWEICLOUD_SDK_AK"), for messages that name a
-    # source. Filled by Settings.load and the command line; not a setting, so not a field.
+    # source. Set by load_settings only; not a setting, so not a field (and not copied by
+    # dataclasses.replace: a value changed in code no longer comes from where it was read).
     _sources: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __post_init__(self) -> None:
@@ -106,7 +104,7 @@ class Settings:
             )
         for name in ("token", "access_key", "secret_key", "security_token"):
             check_secret(name, getattr(self, name))
-        _check_key_pair(self.access_key, self.secret_key, self.security_token)
+        _check_key_pair(self)
         check_header_value("api_auth", self.api_auth)
 
     @classmethod
@@ -118,59 +116,53 @@ class Settings:
         ``config_path=None`` finds the file as the command line does (``$WAITER_CONFIG``, then
         ``$XDG_CONFIG_HOME/waiter/config.toml``); ``env=None`` means ``os.environ``.
         """
-        from ._load import resolve
-
-        return resolve(config_path=config_path, env=env).settings
+        return load_settings(config_path=config_path, env=env).settings
 
 
-def is_header_safe(value: str) -> bool:
-    return bool(value) and all(33 <= ord(ch) < 127 for ch in value)
+@dataclass(frozen=True)
+class Loaded:
+    """Settings as loaded, for each setting the place its value came from, and the file read."""
+
+    settings: Settings
+    sources: Mapping[str, str]
+    config_file: Path | None
 
 
-def is_header_value_safe(value: str) -> bool:
-    """Printable ASCII, inner spaces allowed ("Bearer abc123"), nothing to strip at the ends."""
-    return bool(value) and value == value.strip() and all(32 <= ord(ch) < 127 for ch in value)
+def load_settings(
+    *,
+    flags: Mapping[str, object] | None = None,
+    config_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Loaded:
+    """Defaults, config file, environment and flags, layered into checked :class:`Settings`.
+
+    ``flags`` maps setting names to raw flag values (only the flags that were given). A bad
+    value raises ConfigError saying where it came from.
+    """
+    layers = layer(flags=flags, config_path=config_path, env=env)
+    sources = dict(layers.sources)
+    try:
+        settings = Settings(**layers.values)  # type: ignore[arg-type]  # parsed by the table
+    except ConfigError as error:
+        source = sources.get(error.setting or "")
+        if source:
+            raise ConfigError(
+                f"{error} (the value came from {source})", setting=error.setting
+            ) from None
+        raise
+    # Frozen, as every Settings is; this is the one place that records where values came from.
+    object.__setattr__(settings, "_sources", MappingProxyType(sources))
+    return Loaded(settings, MappingProxyType(sources), layers.config_file)
 
 
-def check_header_value(name: str, value: str | None) -> None:
-    """A whole header value (scheme and credentials): refuse what cannot be one, unechoed."""
-    if value is not None and not is_header_value_safe(value):
-        raise ConfigError(
-            f"{name} contains control or non-ASCII characters, or is empty; check how it "
-            "was copied",
-            setting=name,
-        )
-
-
-def check_secret(name: str, value: str | None) -> None:
-    """A secret goes into a header: refuse what cannot be one, without ever echoing it."""
-    if value is not None and not is_header_safe(value):
-        raise ConfigError(
-            f"{name} contains spaces or control characters; check how it was copied",
-            setting=name,
-        )
-
-
-def _check_key_pair(
-    access_key: str | None, secret_key: str | None, security_token: str | None
-) -> None:
-    # The environment's pairs are checked where their variables are known (_config); this
+def _check_key_pair(settings: Settings) -> None:
+    # The environment's pairs are checked where their variables are known (_load); this
     # catches the same mistakes in settings given in code.
-    if bool(access_key) != bool(secret_key):
-        given, missing = (
-            ("access_key", "secret_key") if access_key else ("secret_key", "access_key")
-        )
-        raise ConfigError(
-            f"{given} is given without {missing}: an access key and its secret key go "
-            "together; give both, or neither",
-            setting=missing,
-        )
-    if security_token and not access_key:
-        raise ConfigError(
-            "security_token is given without access_key and secret_key: a security token "
-            "belongs to a temporary key pair; give all three, or none",
-            setting="security_token",
-        )
+    names = ("access_key", "secret_key", "security_token")
+    problem = key_pair_problem(names, {name for name in names if getattr(settings, name)})
+    if problem is not None:
+        message, setting = problem
+        raise ConfigError(message, setting=setting)
 
 
 def source_of(settings: Settings, name: str) -> str | None:

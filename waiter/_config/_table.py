@@ -24,6 +24,7 @@ __all__ = [
     "SPECS",
     "SPECS_BY_NAME",
     "Spec",
+    "access_key_families",
     "is_project_id",
     "parse_bool",
     "parse_patterns",
@@ -424,3 +425,19 @@ SPECS: tuple[Spec, ...] = (
 )  # fmt: skip
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+def access_key_families() -> list[tuple[str, str, str]]:
+    """The environment's (AK, SK, security token) variables, one family a row, in order.
+
+    A pair is taken from one family only: an AK from one with an SK from another would sign
+    with a secret that does not belong to the key.
+    """
+    return list(
+        zip(
+            SPECS_BY_NAME["access_key"].env,
+            SPECS_BY_NAME["secret_key"].env,
+            SPECS_BY_NAME["security_token"].env,
+            strict=True,
+        )
+    )

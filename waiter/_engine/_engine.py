@@ -36,7 +36,6 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from .._apis._base import BulkTaskApi, Listing, TaskApi, TaskStatus
-from .._config._settings import Settings
 from .._errors import ApiError, AuthError, BadAnswer, NotFound
 from .._event_log import EventLog
 from .._redact import redact
@@ -44,8 +43,9 @@ from .._result import Outcome, TaskResult
 from ._clock import Clock
 from ._gate import CredentialGate
 from ._limits import RequestLimiter
+from ._policy import Policy
 from ._schedule import Schedule, Wait, clamp_to_deadline
-from ._status import StatusClassifier, Verdict
+from ._status import Verdict
 
 __all__ = ["Engine"]
 
@@ -89,21 +89,20 @@ class Engine:
     def __init__(
         self,
         api: TaskApi,
-        settings: Settings,
+        policy: Policy,
         *,
-        classifier: StatusClassifier,
         clock: Clock,
         rng: random.Random,
         logger: EventLog,
     ) -> None:
         self.api = api
-        self.settings = settings
+        self.policy = policy
         self.clock = clock
         self.log = logger
-        self.schedule = Schedule(settings.min_interval, settings.max_interval, rng)
-        self.classifier = classifier
+        self.schedule = Schedule(policy.min_interval, policy.max_interval, rng)
+        self.classifier = policy.classifier
         self.limiter = RequestLimiter(
-            max_in_flight=settings.max_in_flight, rate=settings.rate, clock=clock, logger=logger
+            max_in_flight=policy.max_in_flight, rate=policy.rate, clock=clock, logger=logger
         )
         self.gate = CredentialGate()
         self._runs: set[_Run] = set()
@@ -145,7 +144,7 @@ class _Run:
     def __init__(self, engine: Engine, task_ids: Sequence[str], started_at: float | None) -> None:
         self.engine = engine
         self.started = engine.clock.now() if started_at is None else started_at
-        self.deadline = self.started + engine.settings.timeout
+        self.deadline = self.started + engine.policy.timeout
         self.tasks = [_Task(task_id) for task_id in task_ids]
         self.unfinished = len(self.tasks)
         self.ended: asyncio.Queue[TaskResult] = asyncio.Queue()
@@ -157,7 +156,7 @@ class _Run:
         self._helpers: list[asyncio.Task[None]] = []
         api = engine.api
         self._bulk_api = (
-            api if isinstance(api, BulkTaskApi) and engine.settings.bulk != "off" else None
+            api if isinstance(api, BulkTaskApi) and engine.policy.bulk != "off" else None
         )
         self._waiting_for_round: dict[_Task, None] = {}  # insertion-ordered set
         self._rounds = 0
@@ -167,7 +166,7 @@ class _Run:
 
     async def results(self) -> AsyncGenerator[TaskResult, None]:
         engine = self.engine
-        engine.log.info("run_started", tasks=len(self.tasks), timeout_s=engine.settings.timeout)
+        engine.log.info("run_started", tasks=len(self.tasks), timeout_s=engine.policy.timeout)
         if engine.stopped is not None:
             self.end_all(*engine.stopped)
         self._start_helpers()
@@ -194,7 +193,7 @@ class _Run:
         else:
             for task in self.tasks:
                 self._ready.put_nowait(task)  # the first poll goes out at once
-        workers = min(engine.settings.max_in_flight, len(self.tasks))
+        workers = min(engine.policy.max_in_flight, len(self.tasks))
         self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
         self._helpers += [
             asyncio.create_task(self._work(), name=f"waiter:worker-{n}") for n in range(workers)
@@ -347,7 +346,7 @@ class _Run:
     def _bulk_active(self) -> bool:
         if self._bulk_api is None:
             return False
-        return self.engine.settings.bulk == "on" or self.unfinished >= BULK_FROM
+        return self.engine.policy.bulk == "on" or self.unfinished >= BULK_FROM
 
     async def _bulk_round(self) -> None:
         """Read the listings once, settle what they tell, and schedule the next round."""
@@ -561,7 +560,7 @@ class _Run:
 
     def _fail(self, task: _Task, error: str, error_code: str | None = None) -> None:
         self.end(task, Outcome.FAILURE, error, error_code=error_code)
-        if self.engine.settings.fail_fast:
+        if self.engine.policy.fail_fast:
             self.end_all(Outcome.CANCELLED, f"cancelled by fail_fast: {task.task_id} failed")
 
     def _on_status(self, task: _Task, answer: TaskStatus) -> None:
@@ -597,7 +596,7 @@ class _Run:
         if isinstance(error, NotFound):
             if task.not_found_since is None:
                 task.not_found_since = now
-            grace = self.engine.settings.not_found_grace
+            grace = self.engine.policy.not_found_grace
             if now - task.not_found_since >= grace:
                 self.end(
                     task,
@@ -620,7 +619,7 @@ class _Run:
         return error
 
     def _time_out(self, task: _Task) -> None:
-        timeout = self.engine.settings.timeout
+        timeout = self.engine.policy.timeout
         if task.last_error is not None and task.faults_in_a_row:
             why = f"deadline of {timeout:g} s reached; last error: {task.last_error}"
             self.end(task, Outcome.TIMEOUT, why, task.last_error)

@@ -1,7 +1,4 @@
-"""HTTP plumbing shared by every task API: the session, and one bounded GET of a JSON object.
-
-Only this module and the API clients import aiohttp, so ``--help`` and usage errors stay fast.
-"""
+"""The session, and one bounded GET of a JSON object, authenticated by an :class:`Auth`."""
 
 from __future__ import annotations
 
@@ -10,13 +7,11 @@ import os
 import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from .._auth._headers import Auth, refusal_context
-from .._config._settings import Settings
 from .._errors import BadAnswer, TransientError
 from .._version import __version__
 from ._errors import MAX_NAME_CHARS, clip, error_from_answer, parse_json, server_text
@@ -24,6 +19,7 @@ from ._errors import MAX_NAME_CHARS, clip, error_from_answer, parse_json, server
 __all__ = [
     "ACCEPT_ENCODING",
     "MAX_ANSWER_BYTES",
+    "Auth",
     "get_json",
     "make_session",
     "proxy_for",
@@ -45,15 +41,40 @@ _GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip wrapper
 _WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
 
 
-def make_session(settings: Settings, tls: ssl.SSLContext) -> aiohttp.ClientSession:
-    # The connector's pool is as large as the in-flight bound, so a request never queues
-    # for a connection inside its own time-out (ClientTimeout.total would count that wait).
-    connector = aiohttp.TCPConnector(limit=settings.max_in_flight, ssl=tls)
+class Auth(Protocol):
+    """Credentials as a request sees them: headers, and what a refusal should say of them."""
+
+    @property
+    def source(self) -> str | None:
+        """Where the credentials came from, for "the credentials from ... were refused" (None:
+        unknown); NOTHING_SENT when no credentials are sent at all."""
+        ...
+
+    @property
+    def signs(self) -> bool:
+        """Whether requests are signed: a signature carries the time, so a clock can be at
+        fault when it is refused."""
+        ...
+
+    def headers(self, method: str, url: str) -> dict[str, str]:
+        """Headers that authenticate this request; computed anew for each request."""
+        ...
+
+
+def make_session(
+    tls: ssl.SSLContext, *, connections: int, request_timeout: float
+) -> aiohttp.ClientSession:
+    """One session for a run: ``connections`` at most, each request bounded by ``request_timeout``.
+
+    The pool is as large as the in-flight bound, so a request never queues for a connection
+    inside its own time-out (ClientTimeout.total would count that wait).
+    """
+    connector = aiohttp.TCPConnector(limit=connections, ssl=tls)
     return aiohttp.ClientSession(
         connector=connector,
         # trust_env would also read ~/.netrc and send its passwords along.
         trust_env=False,
-        timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
+        timeout=aiohttp.ClientTimeout(total=request_timeout),
         # aiohttp would inflate answers whole before the size limit could see them: 1 MB of
         # gzip unpacks to 1 GiB. read_bounded decodes them within the limit instead.
         auto_decompress=False,
@@ -128,14 +149,13 @@ async def get_json(
         raise TransientError(f"{type(error).__name__}: {error}") from None
 
     if status != 200:
-        credentials, signed = refusal_context(auth)
         raise error_from_answer(
             status,
             body,
             answer_headers,
             not_found_codes=not_found_codes,
-            credentials=credentials,
-            signed=signed,
+            credentials=auth.source,
+            signed=auth.signs,
         )
     document = parse_json(body)
     if not isinstance(document, dict):

@@ -50,7 +50,7 @@ __all__ = [
 MAX_MESSAGE_CHARS = 512
 MAX_NAME_CHARS = 128
 
-# Where credentials "came from" when none were sent (see refusal_context): a 401 then says so.
+# Where credentials "came from" when none were sent (Auth.source of NoAuth): a 401 then says so.
 NOTHING_SENT = "nothing: no credentials were sent"
 # The gateway's "API not found": the URL names no API, so the endpoint or region is wrong.
 _NO_SUCH_API = "APIGW.0101"
@@ -239,7 +239,8 @@ def _refused(
     skew = _clock_skew(message, headers, now or datetime.now(UTC))
     if skew is not None:
         return (
-            f"{who} were refused because the request's time is more than 15 minutes off the "
+            f"{who} were refused because the request's time is more than "
+            f"{MAX_CLOCK_SKEW.total_seconds() / 60:g} minutes off the "
             f"server's{skew}: check this machine's clock (is NTP running?)"
         )
     return (

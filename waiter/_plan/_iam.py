@@ -17,22 +17,22 @@ from .._errors import ApiError, ConfigError
 from .._event_log import EventLog
 from .._http._client import get_json, proxy_for, retry_transient
 from .._http._errors import clip
-from ._plan import Discovery
+from ._plan import ProjectLookup
 
-__all__ = ["discover_project_id"]
+__all__ = ["look_up_project_id"]
 
 _HOW = SPECS_BY_NAME["project_id"].how_to_set()
 
 
-async def discover_project_id(
+async def look_up_project_id(
     session: aiohttp.ClientSession,
-    discovery: Discovery,
+    lookup: ProjectLookup,
     auth: SigningAuth,
     *,
     logger: EventLog,
 ) -> str:
     """The ID of the project named after the region; ConfigError when there is not exactly one."""
-    region, endpoint = discovery.region, discovery.iam_endpoint
+    region, endpoint = lookup.region, lookup.iam_endpoint
     url = f"{endpoint}/v3/projects?name={quote(region, safe='')}"
     where = f"IAM at {endpoint}"
     try:

@@ -1,8 +1,10 @@
-"""Checks made before anything is sent: where to send, with which credentials, over what TLS.
+"""The plan: everything a run needs, resolved from the settings once, before anything is sent.
 
-Kept free of aiohttp, so the command line can reject a bad configuration at once. What needs
-the network (temporary credentials, a project ID looked up from IAM) is only planned here, and
-done when the Waiter starts (``_startup.py``).
+Where to send (the endpoint, from the region or given), with which credentials (chosen here
+and read once), over what TLS, what statuses mean, and the engine's policy. Kept free of
+aiohttp, so the command line can reject a bad configuration at once. What needs the network
+(temporary credentials, a project ID looked up from IAM) is only planned here, and done when
+the Waiter starts (``_start.py``).
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ from urllib.parse import urlsplit
 
 from .._apis._json_pointer import parse_pointer
 from .._apis._kinds import API_KINDS, ApiKind
-from .._auth._sources import ApiAuthHeader, FoundCredentials, credentials_for, find_api_auth
+from .._auth._sources import ApiAuthHeader, Credentials, credentials_for, find_api_auth
 from .._config._settings import Settings
 from .._config._table import SPECS_BY_NAME, shown
+from .._engine._policy import Policy
 from .._engine._status import StatusClassifier
 from .._errors import ConfigError
-from ._regions import default_endpoint, iam_endpoint
+from ._regions import KNOWN_REGIONS, default_endpoint, iam_endpoint
 
-__all__ = ["Discovery", "Ready", "check_ready", "endpoint_for", "is_loopback"]
+__all__ = ["Plan", "ProjectLookup", "is_loopback", "make_plan"]
 
 
 @dataclass(frozen=True)
-class Discovery:
+class ProjectLookup:
     """The project ID is to be looked up: the projects named ``region`` on ``iam_endpoint``."""
 
     iam_endpoint: str
@@ -33,57 +36,77 @@ class Discovery:
 
 
 @dataclass(frozen=True)
-class Ready:
-    """What a Waiter needs, checked."""
+class Plan:
+    """What a Waiter needs, checked. Each value has its one owner here."""
 
-    kind: ApiKind
+    settings: Settings  # what the plan was made from (``Waiter.settings``)
+    api: ApiKind
     endpoint: str  # for --api http: the URL template
-    project_id: str | None  # None: not needed, or to be found by ``discovery``
-    credentials: FoundCredentials
-    tls: ssl.SSLContext
-    classifier: StatusClassifier
-    status_field: str | None = None
-    discovery: Discovery | None = None
-    # Set when the endpoint comes from a region the API is not known to serve.
-    unknown_region: str | None = None
+    # None: not needed, or to be looked up at start (``lookup``). The profile file's project
+    # ID counts only when no other source names one.
+    project_id: str | None
+    lookup: ProjectLookup | None
+    credentials: Credentials
     # --api http: the API's own auth header (WAITER_API_AUTH, api.auth_file), if given.
-    api_header: ApiAuthHeader | None = None
+    api_header: ApiAuthHeader | None
+    tls: ssl.SSLContext
+    policy: Policy
+    request_timeout: float
+    status_field: str | None
+    # Set when the endpoint comes from a region the API is not known to serve.
+    unknown_region: str | None
 
 
-def check_ready(settings: Settings) -> Ready:
+def make_plan(settings: Settings) -> Plan:
     """Everything needed to poll, or a ConfigError naming what is missing and how to set it."""
     kind = API_KINDS[settings.api]
     api_header = None
     if kind.default_endpoint is None:
         endpoint = _http_template(settings)
     else:
-        endpoint = endpoint_for(settings, kind)
+        endpoint = _endpoint_for(settings, kind)
     _check_scheme(endpoint.split("{", 1)[0], settings, "endpoint")
     # --api http: no Huawei credentials unless asked for (the template may name any host).
     credentials = credentials_for(settings)
     if kind.default_endpoint is None:
         api_header = find_api_auth(settings)
         _check_no_clash(api_header, credentials)
-    # The profile file's project_id counts only when no other source names one.
-    project_id = settings.project_id or credentials.project_id
+    project_id = settings.project_id or credentials.profile_project_id
     needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
-    discovery = None
+    lookup = None
     if needs_project and not project_id:
-        discovery = _discovery(settings, credentials)
+        lookup = _lookup(settings, credentials)
+    known = KNOWN_REGIONS.get(kind.name)
     unknown = None
-    if settings.endpoint is None and kind.regions is not None and settings.region:
-        unknown = None if settings.region in kind.regions else settings.region
-    return Ready(
-        kind,
-        endpoint,
-        project_id,
-        credentials,
-        _tls(settings),
-        _classifier(settings, kind),
-        settings.status_field,
-        discovery,
-        unknown,
-        api_header,
+    if settings.endpoint is None and known is not None and settings.region:
+        unknown = None if settings.region in known else settings.region
+    return Plan(
+        settings=settings,
+        api=kind,
+        endpoint=endpoint,
+        project_id=project_id,
+        lookup=lookup,
+        credentials=credentials,
+        api_header=api_header,
+        tls=_tls(settings),
+        policy=_policy(settings, kind),
+        request_timeout=settings.request_timeout,
+        status_field=settings.status_field,
+        unknown_region=unknown,
+    )
+
+
+def _policy(settings: Settings, kind: ApiKind) -> Policy:
+    return Policy(
+        timeout=settings.timeout,
+        min_interval=settings.min_interval,
+        max_interval=settings.max_interval,
+        max_in_flight=settings.max_in_flight,
+        rate=settings.rate,
+        fail_fast=settings.fail_fast,
+        not_found_grace=settings.not_found_grace,
+        bulk=settings.bulk,
+        classifier=_classifier(settings, kind),
     )
 
 
@@ -95,7 +118,7 @@ _HUAWEI_HEADERS = {
 }
 
 
-def _check_no_clash(header: ApiAuthHeader | None, credentials: FoundCredentials) -> None:
+def _check_no_clash(header: ApiAuthHeader | None, credentials: Credentials) -> None:
     if header is None or header.name.lower() not in _HUAWEI_HEADERS.get(credentials.kind, ()):
         return
     raise ConfigError(
@@ -106,7 +129,7 @@ def _check_no_clash(header: ApiAuthHeader | None, credentials: FoundCredentials)
     )
 
 
-def _discovery(settings: Settings, credentials: FoundCredentials) -> Discovery:
+def _lookup(settings: Settings, credentials: Credentials) -> ProjectLookup:
     """How to look the project ID up from IAM, or ConfigError when it cannot be."""
     how = SPECS_BY_NAME["project_id"].how_to_set()
     if not credentials.signs:
@@ -122,7 +145,7 @@ def _discovery(settings: Settings, credentials: FoundCredentials) -> Discovery:
     template = settings.iam_endpoint or iam_endpoint(settings.region)
     endpoint = template.replace("{region}", settings.region).rstrip("/")
     _check_scheme(endpoint, settings, "auth.iam_endpoint")
-    return Discovery(endpoint, settings.region)
+    return ProjectLookup(endpoint, settings.region)
 
 
 def _http_template(settings: Settings) -> str:
@@ -149,9 +172,8 @@ def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
     return StatusClassifier(success, failure, pending)
 
 
-def endpoint_for(settings: Settings, kind: ApiKind | None = None) -> str:
+def _endpoint_for(settings: Settings, kind: ApiKind) -> str:
     """``--endpoint`` (which may contain ``{region}``), else the region's endpoint of the API."""
-    kind = kind or API_KINDS[settings.api]
     template = settings.endpoint or kind.default_endpoint or ""
     if "{region}" in template:
         if not settings.region:

@@ -7,12 +7,7 @@ endpoint template and a warning: Huawei opens regions faster than any table is u
 
 from __future__ import annotations
 
-__all__ = [
-    "KPS_REGIONS",
-    "default_endpoint",
-    "iam_endpoint",
-    "region_variable",
-]
+__all__ = ["KNOWN_REGIONS", "KPS_REGIONS", "default_endpoint", "iam_endpoint"]
 
 KPS_REGIONS = frozenset(
     {
@@ -41,6 +36,9 @@ KPS_REGIONS = frozenset(
     }
 )
 
+# The regions known to serve each API; another region gets a warning (no list: no check).
+KNOWN_REGIONS = {"kps": KPS_REGIONS}
+
 _DEFAULT_DOMAIN = "myhuaweicloud.com"
 # Regions run by a separate entity answer under their own domain (the SDKs' tables agree).
 _DOMAINS = {"eu-west-101": "myhuaweicloud.eu"}
@@ -58,8 +56,3 @@ def default_endpoint(template: str, region: str) -> str:
 def iam_endpoint(region: str) -> str:
     """The region's own IAM endpoint, which lists the projects of that region."""
     return default_endpoint("https://iam.{region}.myhuaweicloud.com", region)
-
-
-def region_variable(service: str, region: str) -> str:
-    """The SDK's per-region endpoint override, e.g. ``HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4``."""
-    return f"HUAWEICLOUD_SDK_REGION_{service.upper()}_{region.replace('-', '_').upper()}"

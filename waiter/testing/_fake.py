@@ -18,11 +18,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from .._auth._signing import verify_signature
+from .._http._errors import MAX_CLOCK_SKEW
 
 __all__ = ["FakeKps", "Reply", "SeenRequest"]
 
@@ -47,7 +48,6 @@ class Reply:
 Step = tuple[float, "str | Reply"]
 
 # The gateway's limit on the distance between X-Sdk-Date and its own clock.
-MAX_CLOCK_SKEW = timedelta(minutes=15)
 _SDK_DATE = "%Y%m%dT%H%M%SZ"
 _ACCESS = re.compile(r"Access=([^,]+),")
 

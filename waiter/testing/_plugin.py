@@ -23,8 +23,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The package's lazy face: its names (and aiohttp with them) load when a fixture first runs.
+from .. import testing
+
 if TYPE_CHECKING:
-    from waiter.testing import FakeKpsServer
+    from ._server import FakeKpsServer
 
 __all__ = ["fake_kps", "waiter_testing"]
 
@@ -32,16 +35,12 @@ __all__ = ["fake_kps", "waiter_testing"]
 @pytest.fixture
 def fake_kps() -> Iterator[FakeKpsServer]:
     """A simulated KPS for this test; script tasks with ``fake_kps.add_task(id, timeline)``."""
-    from waiter.testing import fake_kps_in_thread  # here, not above: it imports aiohttp
-
-    with fake_kps_in_thread(token=f"fake-{secrets.token_hex(8)}") as server:
+    with testing.fake_kps_in_thread(token=f"fake-{secrets.token_hex(8)}") as server:
         yield server
 
 
 @pytest.fixture
 def waiter_testing() -> Iterator[None]:
     """Waits take no real time during this test (see :func:`waiter.testing.set_testing`)."""
-    from waiter.testing import testing
-
-    with testing():
+    with testing.testing():
         yield

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .._apis._task_ids import is_task_id
-from .._config._settings import is_header_safe
+from .._config._secrets import is_header_safe
 from .._config._table import is_project_id
 from ._fake import FakeKps, Reply, Step
 

@@ -1,0 +1,84 @@
+"""``--show-config``: the effective settings as TOML, each with where it came from.
+
+Secrets are never shown, only where they came from; the credentials line says which source a
+run would use, as the plan would choose it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .._auth._sources import credentials_for, find_api_auth
+from .._config._settings import Loaded, Settings
+from .._config._table import SPECS, shown
+from .._errors import ConfigError
+
+__all__ = ["render_toml"]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(str(value))
+
+
+def render_toml(loaded: Loaded) -> str:
+    """The effective settings as TOML, each with where it came from; secrets as ``"***"``."""
+    lines = ["# effective waiter settings"]
+    if loaded.config_file:
+        lines.append(f"# config file: {shown(loaded.config_file, bare=True)}")
+    section = None
+    for spec in SPECS:
+        if spec.key is None:
+            continue
+        table, key = spec.key.split(".")
+        if table != section:
+            section = table
+            lines += ["", f"[{table}]"]
+        value = getattr(loaded.settings, spec.name)
+        if value is None:
+            lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
+        else:
+            source = _comment(loaded.sources.get(spec.name, "default"))
+            lines.append(f"{key} = {_toml_value(value)}  # {source}")
+    lines += ["", "# credentials (never shown)"]
+    for spec in SPECS:
+        if spec.secret and getattr(loaded.settings, spec.name) is not None:
+            source = _comment(loaded.sources.get(spec.name, "code"))
+            lines.append(f'# {spec.name} = "***"  # {source}')
+    lines.append(f"# credentials: {_comment(_credentials_in_use(loaded.settings))}")
+    if loaded.settings.api == "http":
+        lines.append(f"# api auth: {_comment(_api_auth_in_use(loaded.settings))}")
+    return "\n".join(lines) + "\n"
+
+
+def _comment(text: str) -> str:
+    """Text safe in a TOML comment on stdout: one line, printable (no lone surrogates)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _credentials_in_use(settings: Settings) -> str:
+    """Which credentials a run would use, and from where; never a secret."""
+    try:
+        return credentials_for(settings, warn=False).describe()
+    except ConfigError as error:
+        return f"none usable: {error}"
+
+
+def _api_auth_in_use(settings: Settings) -> str:
+    """The ``--api http`` API's own auth header, and where its value comes from; never the value."""
+    try:
+        header = find_api_auth(settings, warn=False)
+    except ConfigError as error:
+        return f"none usable: {error}"
+    if header is None:
+        return "none (set WAITER_API_AUTH or --api-auth-file if the API needs a header)"
+    return header.describe()
