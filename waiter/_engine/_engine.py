@@ -8,12 +8,10 @@ thus costs 100,000 records of a few hundred bytes, plus a fixed handful of corou
 of 100,000 sleeping coroutines with their frames and timers (measured: about 330 MB and
 deadlines overshot by the CPU work of waking them all).
 
-With bulk status (KPS), pending tasks wait in a set instead, and one bulk round a schedule step
-reads the running-tasks and failed-tasks listings, a few pages for thousands of tasks: a task
-found running stays pending, one found failed ends, and one in neither gets one GET of its own
-to learn how it ended.
+With bulk status (KPS), pending tasks wait for the next listing round instead (``_bulk.py``):
+a few pages for thousands of tasks.
 
-Every way a task can end goes through :meth:`_Run.end`, which ignores a second ending, so a
+Every way a task can end goes through :meth:`Run.end`, which ignores a second ending, so a
 task is reported exactly once whatever races happen (a poll answering while fail_fast, a 401,
 a signal or the deadline ends the run). It puts the result on its way before anything that can
 fail: logging comes after, and is best effort.
@@ -27,60 +25,34 @@ the deadline (plus the last poll's grace) even if a worker is stuck or dead.
 from __future__ import annotations
 
 import asyncio
-import functools
 import heapq
 import itertools
 import random
 from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
 
-from .._apis._base import BulkTaskApi, Listing, TaskApi, TaskStatus
+from .._apis._base import BulkTaskApi, TaskApi, TaskStatus
 from .._errors import ApiError, AuthError, BadAnswer, NotFound
 from .._event_log import EventLog
 from .._redact import redact
 from .._result import Outcome, TaskResult
+from ._bulk import ROUND, BulkRounds
 from ._clock import Clock
 from ._gate import CredentialGate
 from ._limits import RequestLimiter
 from ._policy import Policy
-from ._schedule import Schedule, Wait, clamp_to_deadline
+from ._schedule import LAST_POLL_GRACE, Schedule, Wait, clamp_to_deadline
 from ._status import Verdict
+from ._task import Task, why_failed
 
 __all__ = ["Engine"]
 
 # Unreadable 200 answers in a row before a task gives up: a proxy page now and then is noise,
 # five in a row means the endpoint is not the API.
 MAX_BAD_ANSWERS = 5
-# How long the last poll, made at the deadline, may take before it is cut.
-LAST_POLL_GRACE = 0.5
 # The supervisor's timer ends what is left this long after the last poll's grace: the engine's
 # own time-outs come first (they say more), the timer only backs them up.
 SUPERVISOR_SLACK = 0.3
-# Unreadable listing answers in a row (a proxy page, a gateway without that API) before bulk
-# status is given up for single GETs, which may well work.
-MAX_BAD_LISTINGS = 3
-# With poll.bulk = "auto", listings replace single polls from this many pending tasks: below
-# it, a few single GETs cost less than the listing pages.
-BULK_FROM = 20
-# Stands in the due-time heap and the ready queue for "time for the next bulk round".
-_ROUND = None
-
-
-@dataclass(slots=True, eq=False)
-class _Task:
-    """What the engine knows of one task while following it."""
-
-    task_id: str
-    polls: int = 0
-    status: str | None = None
-    server_id: str | None = None
-    last_error: ApiError | None = None
-    faults_in_a_row: int = 0
-    bad_answers_in_a_row: int = 0
-    not_found_since: float | None = None
-    last_poll: bool = False  # the next poll is the one at the deadline
-    result: TaskResult | None = None
 
 
 class Engine:
@@ -105,7 +77,7 @@ class Engine:
             max_in_flight=policy.max_in_flight, rate=policy.rate, clock=clock, logger=logger
         )
         self.gate = CredentialGate()
-        self._runs: set[_Run] = set()
+        self._runs: set[Run] = set()
         # Set by stop(): every run, now or later, ends at once with this outcome and reason.
         self.stopped: tuple[Outcome, str] | None = None
 
@@ -117,7 +89,7 @@ class Engine:
         The deadline counts from ``started_at`` (the clock's reading; default: now), so a
         caller can count the time it spent starting up.
         """
-        run = _Run(self, task_ids, started_at)
+        run = Run(self, task_ids, started_at)
         self._runs.add(run)
         try:
             async for result in run.results():
@@ -138,30 +110,26 @@ class Engine:
             await run.close()
 
 
-class _Run:
+class Run:
     """One call's set of tasks, its deadline, its schedule and its stream of results."""
 
     def __init__(self, engine: Engine, task_ids: Sequence[str], started_at: float | None) -> None:
         self.engine = engine
         self.started = engine.clock.now() if started_at is None else started_at
         self.deadline = self.started + engine.policy.timeout
-        self.tasks = [_Task(task_id) for task_id in task_ids]
+        self.tasks = [Task(task_id) for task_id in task_ids]
         self.unfinished = len(self.tasks)
         self.ended: asyncio.Queue[TaskResult] = asyncio.Queue()
         # (due time, tie-breaker, task): the tie-breaker keeps equal times in arrival order.
-        self._due: list[tuple[float, int, _Task | None]] = []
+        self._due: list[tuple[float, int, Task | None]] = []
         self._order = itertools.count()
-        self._ready: asyncio.Queue[_Task | None] = asyncio.Queue()
+        self.ready: asyncio.Queue[Task | None] = asyncio.Queue()
         self._earlier_due = asyncio.Event()
         self._helpers: list[asyncio.Task[None]] = []
         api = engine.api
-        self._bulk_api = (
-            api if isinstance(api, BulkTaskApi) and engine.policy.bulk != "off" else None
+        self.bulk = BulkRounds(
+            self, api if isinstance(api, BulkTaskApi) and engine.policy.bulk != "off" else None
         )
-        self._waiting_for_round: dict[_Task, None] = {}  # insertion-ordered set
-        self._rounds = 0
-        self._last_round = False
-        self._bad_listings = 0
         self._supervisor: asyncio.TimerHandle | None = None
 
     async def results(self) -> AsyncGenerator[TaskResult, None]:
@@ -187,12 +155,11 @@ class _Run:
         if not self.unfinished:
             return
         engine = self.engine
-        if self._bulk_active():
-            self._waiting_for_round = dict.fromkeys(self.tasks)
-            self._ready.put_nowait(_ROUND)  # the first round goes out at once
+        if self.bulk.active():
+            self.bulk.begin(self.tasks)
         else:
             for task in self.tasks:
-                self._ready.put_nowait(task)  # the first poll goes out at once
+                self.ready.put_nowait(task)  # the first poll goes out at once
         workers = min(engine.policy.max_in_flight, len(self.tasks))
         self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
         self._helpers += [
@@ -210,7 +177,7 @@ class _Run:
     def _deadline_passed(self) -> None:
         for task in self.tasks:
             if task.result is None:
-                self._time_out(task)
+                self.time_out(task)
 
     def _helper_ended(self, helper: asyncio.Task[None]) -> None:
         """A dispatcher or worker ended while tasks were left: they would wait forever."""
@@ -236,7 +203,7 @@ class _Run:
 
     def end(
         self,
-        task: _Task,
+        task: Task,
         outcome: Outcome,
         error: str | None = None,
         cause: ApiError | None = None,
@@ -281,7 +248,7 @@ class _Run:
 
     # --- scheduling ---------------------------------------------------------------------------
 
-    def _due_at(self, task: _Task | None, when: float) -> None:
+    def due_at(self, task: Task | None, when: float) -> None:
         if not self._due or when < self._due[0][0]:
             self._earlier_due.set()  # the dispatcher sleeps until the old first entry
         heapq.heappush(self._due, (when, next(self._order), task))
@@ -298,8 +265,8 @@ class _Run:
             now = clock.now()
             while self._due and self._due[0][0] <= now:
                 task = heapq.heappop(self._due)[2]
-                if task is _ROUND or task.result is None:
-                    self._ready.put_nowait(task)
+                if task is ROUND or task.result is None:
+                    self.ready.put_nowait(task)
             self._earlier_due.clear()
             if self._due:
                 await self._sleep_or_wake(self._due[0][0] - now)
@@ -318,9 +285,9 @@ class _Run:
 
     async def _work(self) -> None:
         while True:
-            task = await self._ready.get()
-            if task is _ROUND:
-                await self._guarded_round()
+            task = await self.ready.get()
+            if task is ROUND:
+                await self.bulk.guarded_round()
             elif task.result is None:
                 try:
                     await self._poll_and_plan(task)
@@ -332,137 +299,9 @@ class _Run:
                         task, Outcome.ERROR, f"internal error: {type(error).__name__}: {error}"
                     )
 
-    async def _guarded_round(self) -> None:
-        """A bulk round whose bug ends nothing: it counts as an unreadable listing."""
-        try:
-            await self._bulk_round()
-        except Exception as error:
-            self.engine.log.debug("round_crashed", exc_info=True)
-            fault = self._on_round_error(BadAnswer(f"internal error: {type(error).__name__}"))
-            self._schedule_round(fault)
-
-    # --- bulk rounds ---------------------------------------------------------------------------
-
-    def _bulk_active(self) -> bool:
-        if self._bulk_api is None:
-            return False
-        return self.engine.policy.bulk == "on" or self.unfinished >= BULK_FROM
-
-    async def _bulk_round(self) -> None:
-        """Read the listings once, settle what they tell, and schedule the next round."""
-        engine = self.engine
-        if not self._bulk_active():
-            self._leave_bulk()
-            return
-        if not self._waiting_for_round:
-            # Every pending task is out for a GET of its own: no listing needed this time.
-            self._schedule_round(None)
-            return
-        cut_at = self.deadline + LAST_POLL_GRACE
-        fault: ApiError | None = None
-        try:
-            async with asyncio.timeout(max(cut_at - engine.clock.now(), 0.0)):
-                running = await self._read_listing("running")
-                failed = await self._read_listing("failed")
-        except TimeoutError:
-            for task in self._waiting_for_round:
-                self._time_out(task)
-            return
-        except ApiError as error:
-            fault = self._on_round_error(error)
-        except Exception as error:
-            # A listing the client could not make sense of (nesting too deep for the parser,
-            # say) is an unreadable answer like any other.
-            engine.log.debug("listing_unreadable", exc_info=True)
-            fault = self._on_round_error(BadAnswer(f"unreadable listing: {type(error).__name__}"))
-        else:
-            self._bad_listings = 0
-            self._settle_round(running, failed)
-        self._schedule_round(fault)
-
-    async def _read_listing(self, listing: Listing) -> dict[str, TaskStatus]:
-        assert self._bulk_api is not None
-        found: dict[str, TaskStatus] = {}
-        offset = 0
-        gate = self.engine.gate
-        while True:
-            async with self.engine.limiter.slot():
-                call = functools.partial(self._bulk_api.fetch_page, listing, offset)
-                page = await (call() if gate.open else gate.through(call))
-            found.update(page.tasks)
-            offset += len(page.tasks)
-            if not page.tasks or offset >= page.total:
-                return found
-
-    def _settle_round(self, running: dict[str, TaskStatus], failed: dict[str, TaskStatus]) -> None:
-        waiting, self._waiting_for_round = self._waiting_for_round, {}
-        for task in waiting:
-            if task.result is not None:
-                continue
-            task.polls += 1
-            if task.task_id in failed:
-                entry = failed[task.task_id]
-                self._note_status(task, entry)
-                self._fail(task, _why_failed(entry), entry.error_code)
-            elif task.task_id in running:
-                self._note_status(task, running[task.task_id])
-                self._waiting_for_round[task] = None
-            else:
-                # Neither running nor failed: it succeeded, or is not listed yet. Ask it.
-                self._ready.put_nowait(task)
-
-    def _on_round_error(self, error: ApiError) -> ApiError | None:
-        """A listing failed: retry the round, stop everything (401), or fall back to GETs.
-
-        Returns the fault to retry the round after, or None when there is no round to retry.
-        """
-        if isinstance(error, AuthError):
-            self.end_all(Outcome.ERROR, str(error))
-            return None
-        if isinstance(error, BadAnswer):
-            self._bad_listings += 1
-            if self._bad_listings < MAX_BAD_LISTINGS:
-                return error
-        elif error.retryable:
-            return error
-        # Say, 403 for want of kps:domainKeypairs:getfailtask, or a 200 that is no listing
-        # time after time: single GETs may still work.
-        self.engine.log.warning("bulk_status_off", error=str(error))
-        self._bulk_api = None
-        self._leave_bulk()
-        return None
-
-    def _schedule_round(self, fault: ApiError | None) -> None:
-        engine = self.engine
-        if self._bulk_api is None or not self.unfinished:
-            return  # bulk status was given up (the tasks are back on single polls), or done
-        now = engine.clock.now()
-        if self._last_round or now >= self.deadline:
-            for task in self._waiting_for_round:
-                self._time_out(task)
-            return
-        self._rounds += 1
-        wait = self._next_wait(self._rounds, fault, now)
-        self._last_round = wait.last
-        if fault is not None:
-            self._log_retry(fault, wait, listing="bulk round")
-        else:
-            engine.log.debug(
-                "round_scheduled", pending=len(self._waiting_for_round), wait_s=wait.seconds
-            )
-        self._due_at(_ROUND, now + wait.seconds)
-
-    def _leave_bulk(self) -> None:
-        """Back to single polls, due at once, for the tasks that waited for a round."""
-        now = self.engine.clock.now()
-        waiting, self._waiting_for_round = self._waiting_for_round, {}
-        for task in waiting:
-            if task.result is None:
-                self._due_at(task, now)
-
     # --- one poll -----------------------------------------------------------------------------
 
-    async def _poll_and_plan(self, task: _Task) -> None:
+    async def _poll_and_plan(self, task: Task) -> None:
         """Poll once, act on the answer, and schedule the next poll if the task goes on."""
         engine = self.engine
         fault = await self._poll_once(task)
@@ -470,22 +309,22 @@ class _Run:
             return
         now = engine.clock.now()
         if task.last_poll or now >= self.deadline:
-            self._time_out(task)
+            self.time_out(task)
             return
-        if fault is None and self._bulk_active():
-            self._waiting_for_round[task] = None  # the next round will look at it
+        if fault is None and self.bulk.active():
+            self.bulk.waiting[task] = None  # the next round will look at it
             return
-        wait = self._next_wait(task.polls, fault, now)
+        wait = self.next_wait(task.polls, fault, now)
         task.last_poll = wait.last
         if fault is not None:
-            self._log_retry(fault, wait, task_id=task.task_id, attempt=task.faults_in_a_row)
+            self.log_retry(fault, wait, task_id=task.task_id, attempt=task.faults_in_a_row)
         else:
             engine.log.debug(
                 "poll_scheduled", task_id=task.task_id, status=task.status, wait_s=wait.seconds
             )
-        self._due_at(task, now + wait.seconds)
+        self.due_at(task, now + wait.seconds)
 
-    def _next_wait(self, polls: int, fault: ApiError | None, now: float) -> Wait:
+    def next_wait(self, polls: int, fault: ApiError | None, now: float) -> Wait:
         """The schedule's wait after ``polls`` polls (or rounds), Retry-After, deadline."""
         return clamp_to_deadline(
             self.engine.schedule.wait(polls),
@@ -494,7 +333,7 @@ class _Run:
             deadline=self.deadline,
         )
 
-    def _log_retry(self, fault: ApiError, wait: Wait, **about: object) -> None:
+    def log_retry(self, fault: ApiError, wait: Wait, **about: object) -> None:
         self.engine.log.info(
             "retry_scheduled",
             **about,
@@ -505,12 +344,12 @@ class _Run:
             wait_s=round(wait.seconds, 3),
         )
 
-    async def _poll_once(self, task: _Task) -> ApiError | None:
+    async def _poll_once(self, task: Task) -> ApiError | None:
         """Poll once and act on the answer; return the fault when it is worth a retry."""
         engine = self.engine
         cut_at = self.deadline + LAST_POLL_GRACE
         if engine.clock.now() >= cut_at:
-            self._time_out(task)  # waited for a worker past the deadline: no poll after it
+            self.time_out(task)  # waited for a worker past the deadline: no poll after it
             return None
         try:
             # Also bounds the wait for a rate-limited slot: a task queued behind others past
@@ -527,7 +366,7 @@ class _Run:
                         answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
         except TimeoutError:
             # Cut by the deadline, not by the per-request time-out (the client maps that).
-            self._time_out(task)
+            self.time_out(task)
             return None
         except ApiError as error:
             if error.http_status == 429:
@@ -541,7 +380,7 @@ class _Run:
         self._on_status(task, answer)
         return None
 
-    def _note_status(self, task: _Task, answer: TaskStatus) -> None:
+    def note_status(self, task: Task, answer: TaskStatus) -> None:
         task.faults_in_a_row = task.bad_answers_in_a_row = 0
         task.not_found_since = None
         if answer.server_id:
@@ -558,19 +397,19 @@ class _Run:
             )
             task.status = status
 
-    def _fail(self, task: _Task, error: str, error_code: str | None = None) -> None:
+    def fail(self, task: Task, error: str, error_code: str | None = None) -> None:
         self.end(task, Outcome.FAILURE, error, error_code=error_code)
         if self.engine.policy.fail_fast:
             self.end_all(Outcome.CANCELLED, f"cancelled by fail_fast: {task.task_id} failed")
 
-    def _on_status(self, task: _Task, answer: TaskStatus) -> None:
+    def _on_status(self, task: Task, answer: TaskStatus) -> None:
         engine = self.engine
-        self._note_status(task, answer)
+        self.note_status(task, answer)
         verdict = engine.classifier.classify(answer.status)
         if verdict is Verdict.SUCCESS:
             self.end(task, Outcome.SUCCESS)
         elif verdict is Verdict.FAILURE:
-            self._fail(task, _why_failed(answer), answer.error_code)
+            self.fail(task, why_failed(answer), answer.error_code)
         elif verdict is Verdict.UNKNOWN:
             self.end(
                 task,
@@ -580,7 +419,7 @@ class _Run:
                 "or --failure",
             )
 
-    def _on_error(self, task: _Task, error: ApiError) -> ApiError | None:
+    def _on_error(self, task: Task, error: ApiError) -> ApiError | None:
         task.last_error = error
         if isinstance(error, AuthError):
             # Every further try with refused credentials counts towards locking the key.
@@ -618,7 +457,7 @@ class _Run:
         task.faults_in_a_row += 1
         return error
 
-    def _time_out(self, task: _Task) -> None:
+    def time_out(self, task: Task) -> None:
         timeout = self.engine.policy.timeout
         if task.last_error is not None and task.faults_in_a_row:
             why = f"deadline of {timeout:g} s reached; last error: {task.last_error}"
@@ -626,11 +465,3 @@ class _Run:
         else:
             why = f"deadline of {timeout:g} s reached while {task.status or 'no status yet'}"
             self.end(task, Outcome.TIMEOUT, why)
-
-
-def _why_failed(answer: TaskStatus) -> str:
-    """The API's own reason where it gives one (code and message), else the status."""
-    code, message = answer.error_code, answer.error_message
-    if message:
-        return f"{code}: {message}" if code else message
-    return f"the task ended in {answer.status}"

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import backoff
 
-__all__ = ["Schedule", "Wait", "clamp_to_deadline"]
+__all__ = ["LAST_POLL_GRACE", "Schedule", "Wait", "clamp_to_deadline"]
+
+# How long the last poll, made at the deadline, may take before it is cut.
+LAST_POLL_GRACE = 0.5
 
 
 class Schedule:
