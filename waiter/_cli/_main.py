@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout, suppress
 
-from .._apis._task_ids import check_task_ids, is_task_id, parse_id_lines
+from .._apis._task_ids import is_task_id
 from .._config._table import SPECS, parse_bool, parse_patterns
 from .._errors import ConfigError
 from .._redact import printable
@@ -106,76 +106,6 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     if "log_level" not in flags and (args.verbose or args.quiet):
         flags["log_level"] = "debug" if args.verbose else "warning"
     return flags
-
-
-# An ID list this long (a million IDs is 40 MB) is not one anybody means to wait on at once.
-_ID_LIST_LIMIT = 64 * 1024 * 1024
-
-
-def _read_task_ids(args: argparse.Namespace, stdin: TextIO | None) -> list[str]:
-    ids: list[str] = []
-    from_stdin = False
-    for item in args.task_ids:
-        if item != "-":
-            ids.append(item)
-        elif not from_stdin:  # a second - would find stdin at its end
-            from_stdin = True
-            ids += parse_id_lines(_read_stdin(stdin))
-    if args.ids_file:
-        ids += parse_id_lines(_read_ids_file(args.ids_file))
-    return check_task_ids(ids)
-
-
-def _read_stdin(stdin: TextIO | None) -> str:
-    """stdin's text: its bytes, decoded as UTF-8 here, whatever the locale says."""
-    from .._config._files import TooLarge, read_at_most, read_text_at_most, size_text
-
-    if stdin is None:  # started with stdin closed (<&-)
-        raise ConfigError(
-            "task IDs from - (stdin): stdin is closed; pipe the IDs in, or use --ids-file"
-        )
-    try:
-        buffer = getattr(stdin, "buffer", None)
-        if buffer is None:  # a text stream of its own (io.StringIO)
-            return read_text_at_most(stdin, _ID_LIST_LIMIT)
-        return _utf8(read_at_most(buffer, _ID_LIST_LIMIT), "stdin")
-    except TooLarge as error:
-        raise ConfigError(
-            f"stdin is larger than {size_text(error.limit)}: more task IDs than one run takes; "
-            "split the list"
-        ) from None
-    except UnicodeDecodeError:  # from a text stream that decodes by itself
-        raise ConfigError("stdin is not UTF-8 text; task IDs are ASCII, one a line") from None
-    except (OSError, ValueError) as error:  # closed, or not readable (a directory, EBADF)
-        reason = getattr(error, "strerror", None) or str(error)
-        raise ConfigError(f"task IDs from - (stdin): stdin cannot be read ({reason})") from None
-
-
-def _read_ids_file(path: str) -> str:
-    from .._config._files import TooLarge, read_at_most, size_text
-    from .._config._table import shown
-
-    where = f"--ids-file {shown(path, bare=True)}"
-    try:
-        return _utf8(read_at_most(path, _ID_LIST_LIMIT), where)
-    except TooLarge as error:
-        raise ConfigError(
-            f"{where} is larger than {size_text(error.limit)}: more task IDs than one run "
-            "takes; split the list"
-        ) from None
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
-        raise ConfigError(f"{where} cannot be read ({reason})") from None
-
-
-def _utf8(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ConfigError(
-            f"{where} is not UTF-8 text (line {line}); task IDs are ASCII, one a line"
-        ) from None
 
 
 def main(
@@ -273,6 +203,7 @@ def _main(
     from .._config._settings import load_settings
     from ._run import Streams, run_demo, run_wait
     from ._show_config import render_toml
+    from ._task_id_input import read_task_ids
 
     streams = Streams(stdout, stderr, interrupts, known.reported)
     try:
@@ -284,7 +215,7 @@ def _main(
         if args.demo:
             return run_demo(settings, streams)
         with interrupts.interruptible():  # stdin may never end
-            task_ids = known.task_ids = _read_task_ids(args, stdin)
+            task_ids = known.task_ids = read_task_ids(args.task_ids, args.ids_file, stdin)
         return run_wait(settings, task_ids, streams)
     except ConfigError as error:
         # A message may quote a server (an IAM refusal): escaped, so it cannot drive the terminal.

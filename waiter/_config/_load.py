@@ -17,9 +17,9 @@ from pathlib import Path
 from .._errors import ConfigError
 from ._files import MIB, TooLarge, read_at_most, size_text
 from ._secrets import check_secret, key_pair_problem
-from ._table import SPECS, SPECS_BY_NAME, Spec, access_key_families, shown
+from ._table import SPECS, SPECS_BY_NAME, Spec, access_key_families, parse_path, shown
 
-__all__ = ["Layers", "find_config_file", "layer", "region_variable"]
+__all__ = ["Layers", "as_path", "find_config_file", "layer", "region_variable"]
 
 _BY_KEY = {spec.key: spec for spec in SPECS if spec.key}
 # Read from the environment a family at a time (_access_keys), not a variable at a time.
@@ -121,13 +121,22 @@ def _unknown_key(key: str, path: Path) -> ConfigError:
 
 def _parse(spec: Spec, raw: object, origin: str) -> object:
     try:
-        return spec.parse(raw)
+        value = spec.parse(raw)
+        return as_path(str(value)) if spec.parse is parse_path else value
     except ValueError as error:
         # A secret's value is never echoed, not even when it is malformed.
         value = "***" if spec.secret else shown(raw)
         raise ConfigError(
             f"{origin}: {spec.label} must be {error}, got {value}", setting=spec.name
         ) from None
+
+
+def as_path(text: str) -> Path:
+    """A path setting's value: its text, with ``~`` expanded."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone/..." where there is no such user, or no home
+        raise ValueError("a path whose ~ names a known home folder") from None
 
 
 def layer(
