@@ -1,19 +1,26 @@
-"""Shared test helpers: settings aimed at the simulated KPS, and small servers on 127.0.0.1."""
+"""Shared test helpers: the suite's constants, settings aimed at the simulated KPS, and small
+servers on 127.0.0.1 (on the test's loop, or on a thread of their own).
+
+A plain module, imported as ``helpers`` from any folder of the suite (``tests/`` is on
+``sys.path`` because ``tests/conftest.py`` is there); fixtures live in ``conftest.py``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 from aiohttp import web
-from conftest import PROJECT, TOKEN
 
 from waiter import Settings, TaskResult, wait_for
 from waiter.testing._fake import FakeKps
+from waiter.testing._server import FakeKpsServer, serve_in_thread
+from waiter.testing._thread import served_on_a_thread as _served_on_a_thread
+
+TOKEN = "test-token-3f9a1c"
+PROJECT = "0123456789abcdef0123456789abcdef"
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
@@ -68,37 +75,35 @@ def served_on_a_thread(
 
     For code that runs its own event loop - the command line in-process (``main``), or a
     subprocess - and so cannot share the test's. ``server`` is an app (served by ``serving``)
-    or an async context manager that serves and yields its URL, such as ``FakeKps.serve()``;
-    it is entered and left on the thread's loop, in one task. The thread is not a daemon: it
-    is always stopped and joined here, and one that does not stop fails the test, rather than
-    being dropped with the server half shut down. A server that fails to start raises its
-    error here, in the test.
+    or an async context manager that serves and yields its URL, such as ``FakeKps.serve()``.
+    A thin wrapper over ``waiter.testing``'s own thread, which enters and leaves it on the
+    thread's loop, in one task, and raises a server's start-up error here, in the test. One
+    thing is added: a server that has not stopped by the end of the block fails the test
+    (the library's thread is a daemon and would let it go).
     """
     served = serving(server) if isinstance(server, web.Application) else server
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()  # bound to ``loop`` when first waited on, there
-    url: Future[str] = Future()
+    stopped = threading.Event()
 
-    async def serve() -> None:
+    @asynccontextmanager
+    async def watched() -> AsyncIterator[str]:
         try:
-            async with served as base_url:
-                url.set_result(base_url)
-                await stop.wait()
-        except BaseException as error:
-            if url.done():
-                raise  # after start-up: the thread's unhandled exception fails the test
-            url.set_exception(error)
+            async with served as url:
+                yield url
+        finally:
+            stopped.set()
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(serve())
+    with _served_on_a_thread(watched()) as thread:
+        yield thread.url
+    assert stopped.is_set(), "the server on its own thread did not stop"
 
-    thread = threading.Thread(target=run, name="served_on_a_thread")
-    thread.start()
-    try:
-        yield url.result(10)
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        assert not thread.is_alive(), "the server on its own thread did not stop"
-        loop.close()
+
+@contextmanager
+def kps_on_a_thread(**options: Any) -> Iterator[FakeKpsServer]:
+    """The simulated KPS (``PROJECT``, ``TOKEN``) on its own thread and loop, in real time.
+
+    For subprocess and in-process command-line tests. ``options`` go to ``FakeKps`` (such as
+    ``timelines_from_first_poll=True`` or ``access_keys=...``). The server it yields takes
+    ``add_task`` from the test's thread and shows the ``requests`` seen so far.
+    """
+    with serve_in_thread(FakeKps(project_id=PROJECT, token=TOKEN, **options)) as server:
+        yield server

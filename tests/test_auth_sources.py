@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp import web
-from conftest import PROJECT, TOKEN, ThreadedKps
-from helpers import by_id, serving
+from helpers import PROJECT, TOKEN, by_id, kps_on_a_thread, serving
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
@@ -39,6 +38,7 @@ from waiter._errors import AuthError
 from waiter._http._errors import error_from_answer
 from waiter._plan._plan import make_plan
 from waiter.testing._fake import FakeKps, Reply
+from waiter.testing._server import FakeKpsServer
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
 AK = "HPUAEXAMPLEKEY0000001"
@@ -1083,13 +1083,12 @@ def test_show_config_lists_the_new_auth_keys_with_their_sources(tmp_path: Path):
 
 
 @pytest.fixture
-def signing_server() -> Iterator[ThreadedKps]:
-    server = ThreadedKps(access_keys={AK: SK}, security_tokens={AK: ST}).start()
-    yield server
-    server.stop()
+def signing_server() -> Iterator[FakeKpsServer]:
+    with kps_on_a_thread(access_keys={AK: SK}, security_tokens={AK: ST}) as server:
+        yield server
 
 
-def cli_args(server: ThreadedKps, *args: str) -> list[str]:
+def cli_args(server: FakeKpsServer, *args: str) -> list[str]:
     return [
         "--endpoint", server.url, "--project-id", PROJECT, "--min-interval", "0.05",
         "--max-interval", "0.2", "--rate", "1000", "--log-format", "json", *args,
@@ -1097,7 +1096,7 @@ def cli_args(server: ThreadedKps, *args: str) -> list[str]:
 
 
 def test_a_whole_signed_wait_at_debug_level_shows_neither_secret_key_nor_security_token(
-    signing_server: ThreadedKps,
+    signing_server: FakeKpsServer,
 ):
     signing_server.add_task("t1", [(0, RUNNING), (0.1, DONE)])
     signing_server.add_task("t2", [(0, DONE)], replies={1: Reply(503, "SYS.0503")})
@@ -1108,14 +1107,14 @@ def test_a_whole_signed_wait_at_debug_level_shows_neither_secret_key_nor_securit
     assert code == 0
     events = [json.loads(line) for line in stderr.splitlines()]
     assert any(event["level"] == "debug" for event in events)
-    assert signing_server.kps.requests[0].headers["X-Security-Token"] == ST  # sent...
+    assert signing_server.requests[0].headers["X-Security-Token"] == ST  # sent...
     for secret in (SK, ST):  # ...and never shown
         assert secret not in stdout
         assert secret not in stderr
 
 
 def test_refused_keys_from_the_profile_file_exit_4_naming_the_file(
-    signing_server: ThreadedKps, profile: Path
+    signing_server: FakeKpsServer, profile: Path
 ):
     write(profile, basic(sk=WRONG_SK, security_token=ST))
     signing_server.add_task("t1", [(0, RUNNING)])
@@ -1128,19 +1127,19 @@ def test_refused_keys_from_the_profile_file_exit_4_naming_the_file(
     results = [json.loads(line) for line in stdout.splitlines()]
     assert len(results) == 2
     assert f"the credentials from profile file {profile} were refused" in results[0]["error"]
-    assert len(signing_server.kps.requests) == 1
+    assert len(signing_server.requests) == 1
     assert WRONG_SK not in stdout + stderr
 
 
 def test_half_a_pair_on_the_command_line_exits_2_naming_both_variables(
-    signing_server: ThreadedKps,
+    signing_server: FakeKpsServer,
 ):
     code, stdout, stderr = run_main(cli_args(signing_server, "t1"), {"HW_ACCESS_KEY": AK})
 
     assert (code, stdout) == (2, "")
     [line] = stderr.splitlines()
     assert "HW_ACCESS_KEY is set but HW_SECRET_KEY is not" in line
-    assert signing_server.kps.requests == []
+    assert signing_server.requests == []
 
 
 def test_secrets_read_from_files_are_masked_in_logs_too(profile: Path):

@@ -24,12 +24,20 @@ from xml.etree import ElementTree
 import pytest
 import structlog
 from aiohttp import web
-from conftest import PROJECT, TOKEN, ThreadedKps
-from helpers import fake_kps, served_on_a_thread, serving, settings_for
+from helpers import (
+    PROJECT,
+    TOKEN,
+    fake_kps,
+    kps_on_a_thread,
+    served_on_a_thread,
+    serving,
+    settings_for,
+)
 from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, Waiter, wait_for
 from waiter.testing._fake import Reply
+from waiter.testing._server import FakeKpsServer
 
 RUNNING, DONE = "RUNNING_RESET", "SUCCESS_RESET"
 AK, SK = "AKINVARIANT0000000001", "sk-invariant-secret-0001"
@@ -269,12 +277,9 @@ def test_stop_before_entering_ends_every_later_wait_without_a_request():
 
 
 @pytest.fixture
-def server() -> Iterator[ThreadedKps]:
-    server = ThreadedKps(timelines_from_first_poll=True).start()
-    try:
+def server() -> Iterator[FakeKpsServer]:
+    with kps_on_a_thread(timelines_from_first_poll=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 FAST = ["--min-interval", "0.05", "--max-interval", "0.2", "--rate", "1000", "--log-format", "json"]
@@ -288,7 +293,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "WAITER_AUTH_TOKEN": TOKEN, **extra}
 
 
-def kps_args(server: ThreadedKps, *args: str) -> list[str]:
+def kps_args(server: FakeKpsServer, *args: str) -> list[str]:
     return ["--endpoint", server.url, "--project-id", PROJECT, *FAST, *args]
 
 
@@ -298,7 +303,7 @@ def no_traceback(*texts: str) -> None:
         assert TOKEN not in text
 
 
-def test_a_vanished_stderr_reader_does_not_hold_the_run(server: ThreadedKps):
+def test_a_vanished_stderr_reader_does_not_hold_the_run(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING), (0.2, DONE)])
     server.add_task("t2", [(0, RUNNING)])
     proc = subprocess.Popen(
@@ -319,7 +324,7 @@ def test_a_vanished_stderr_reader_does_not_hold_the_run(server: ThreadedKps):
 
 
 def test_a_reader_that_stops_after_one_line_ends_the_run_with_4_and_the_reports(
-    server: ThreadedKps, tmp_path: Path
+    server: FakeKpsServer, tmp_path: Path
 ):
     server.add_task("fast", [(0, DONE)])
     server.add_task("slow", [(0, RUNNING), (0.5, DONE)])
@@ -347,7 +352,7 @@ def test_a_reader_that_stops_after_one_line_ends_the_run_with_4_and_the_reports(
 
 
 @pytest.mark.parametrize("how", ["full", "closed"])
-def test_a_full_or_closed_stdout_ends_the_run_cleanly(server: ThreadedKps, how: str):
+def test_a_full_or_closed_stdout_ends_the_run_cleanly(server: FakeKpsServer, how: str):
     server.add_task("t1", [(0, DONE)])
     server.add_task("t2", [(0, RUNNING)])
     redirect = ">/dev/full" if how == "full" else ">&-"
@@ -559,7 +564,7 @@ def test_a_server_that_trickles_its_answer_is_cut_and_the_run_ends_by_the_deadli
 
 
 def test_a_summary_file_nobody_reads_does_not_hold_the_end_of_the_run(
-    server: ThreadedKps, tmp_path: Path
+    server: FakeKpsServer, tmp_path: Path
 ):
     server.add_task("t1", [(0, DONE)])
     fifo = tmp_path / "summary"

@@ -26,7 +26,7 @@ from waiter.testing._scenario import ScenarioError, load_scenario
 pytest_plugins = ["pytester"]
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "0123456789abcdef0123456789abcdef"
 FAST = {"min_interval": 0.1, "max_interval": 0.2, "rate": 1000.0}
 

@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp import web
-from conftest import PROJECT
-from helpers import by_id, serving, settings_for
+from helpers import PROJECT, by_id, serving, settings_for
 from hypothesis import example, given
 from hypothesis import strategies as st
 from virtual_time import run_virtual

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from conftest import PROJECT, TOKEN
-from helpers import served_on_a_thread
+from helpers import PROJECT, TOKEN, served_on_a_thread
 
 from waiter import ConfigError, Outcome, Settings, wait_for
 from waiter._cli._main import main

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, TOKEN
+from helpers import PROJECT, TOKEN
 
 from waiter._cli._main import main
 

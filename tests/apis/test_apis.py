@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
-from conftest import PROJECT, TOKEN
-from helpers import by_id, fake_kps, serving, settings_for
+from helpers import PROJECT, TOKEN, by_id, fake_kps, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for

@@ -1,7 +1,7 @@
 """The command line as a user meets it: ``python -m waiter`` against the simulated KPS.
 
 Most tests run the real program in a subprocess against the simulated KPS on 127.0.0.1 (on its
-own thread, in real time, as ``threaded_kps``), with the token in the environment, and check
+own thread, in real time: ``helpers.kps_on_a_thread``), with the token in the environment, and check
 what a user or a pipeline would notice: the exit code, the JSON lines on stdout, the log events
 or the one error line on stderr. A few fast tests call ``waiter._cli._main.main`` in-process.
 """
@@ -26,9 +26,10 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from conftest import PROJECT, TOKEN, ThreadedKps
+from helpers import PROJECT, TOKEN, kps_on_a_thread
 
 from waiter._cli._main import main
+from waiter.testing._server import FakeKpsServer
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 RESULT_FIELDS = ["task_id", "outcome", "status", "server_id", "polls", "elapsed_s", "error"]
@@ -43,23 +44,20 @@ WAITER_SCRIPT = Path(sys.executable).parent / "waiter"
 
 
 @pytest.fixture
-def server() -> Iterator[ThreadedKps]:
-    """``threaded_kps`` (real time, its own thread), with timelines from each first poll.
+def server() -> Iterator[FakeKpsServer]:
+    """The simulated KPS on its own thread (real time), with timelines from each first poll.
 
     A subprocess takes a varying few tenths of a second to start: counting from the first poll
     makes "running at the first poll, done 0.1 s later" hold however long that took.
     """
-    server = ThreadedKps(timelines_from_first_poll=True).start()
-    try:
+    with kps_on_a_thread(timelines_from_first_poll=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # --- running the program --------------------------------------------------------------------
 
 
-def kps_args(server: ThreadedKps, *args: str) -> list[str]:
+def kps_args(server: FakeKpsServer, *args: str) -> list[str]:
     """Flags aiming at the simulated KPS with short intervals and JSON logs, then ``args``."""
     return [
         "--endpoint", server.url, "--project-id", PROJECT, *FAST, "--log-format", "json", *args,
@@ -203,7 +201,7 @@ def run_waiter(
 # --- results and exit codes -----------------------------------------------------------------
 
 
-def test_all_tasks_succeed_exit_0_with_one_result_line_each(server: ThreadedKps):
+def test_all_tasks_succeed_exit_0_with_one_result_line_each(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING), (0.1, DONE)], server_id="srv-1")
     server.add_task("t2", [(0, DONE)], server_id="srv-2")
 
@@ -226,7 +224,7 @@ def test_all_tasks_succeed_exit_0_with_one_result_line_each(server: ThreadedKps)
     assert 0.1 <= results["t1"]["elapsed_s"] < 1.5
 
 
-def test_one_failed_task_exits_1(server: ThreadedKps):
+def test_one_failed_task_exits_1(server: FakeKpsServer):
     server.add_task("good", [(0, DONE)])
     server.add_task("bad", [(0, RUNNING), (0.1, FAILED)])
 
@@ -239,7 +237,7 @@ def test_one_failed_task_exits_1(server: ThreadedKps):
     assert results["bad"]["status"] == FAILED
 
 
-def test_an_unknown_status_exits_4_saying_how_to_accept_it(server: ThreadedKps):
+def test_an_unknown_status_exits_4_saying_how_to_accept_it(server: FakeKpsServer):
     server.add_task("odd", [(0, "PAUSED_RESET")])
 
     ran = run_waiter(kps_args(server, "odd"))
@@ -251,7 +249,7 @@ def test_an_unknown_status_exits_4_saying_how_to_accept_it(server: ThreadedKps):
     assert "--pending PAUSED_RESET" in result["error"]
 
 
-def test_a_wrong_token_exits_4_naming_the_refusal(server: ThreadedKps):
+def test_a_wrong_token_exits_4_naming_the_refusal(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING)])
     server.add_task("t2", [(0, RUNNING)])
 
@@ -263,10 +261,10 @@ def test_a_wrong_token_exits_4_naming_the_refusal(server: ThreadedKps):
     errors = " ".join(r["error"] for r in ran.results)
     assert "APIGW.0301" in errors  # the gateway's code for a 401
     assert "credentials were refused" in errors
-    assert len(server.kps.requests) <= 2  # no retries that could lock the account
+    assert len(server.requests) <= 2  # no retries that could lock the account
 
 
-def test_a_task_still_running_at_the_deadline_exits_3_on_time(server: ThreadedKps):
+def test_a_task_still_running_at_the_deadline_exits_3_on_time(server: FakeKpsServer):
     server.add_task("slow", [(0, RUNNING)])
 
     with Running.start(kps_args(server, "--timeout", "0.5", "slow"), env=env_with()) as running:
@@ -286,7 +284,7 @@ def test_a_task_still_running_at_the_deadline_exits_3_on_time(server: ThreadedKp
 # --- where task IDs come from ---------------------------------------------------------------
 
 
-def test_task_ids_from_stdin_skip_blank_lines_and_comments(server: ThreadedKps):
+def test_task_ids_from_stdin_skip_blank_lines_and_comments(server: FakeKpsServer):
     server.add_task("t1", [(0, DONE)])
     server.add_task("t2", [(0, DONE)])
 
@@ -294,10 +292,10 @@ def test_task_ids_from_stdin_skip_blank_lines_and_comments(server: ThreadedKps):
 
     assert ran.code == 0
     assert sorted(r["task_id"] for r in ran.results) == ["t1", "t2"]
-    assert {request.task_id for request in server.kps.requests} == {"t1", "t2"}
+    assert {request.task_id for request in server.requests} == {"t1", "t2"}
 
 
-def test_task_ids_from_a_file(server: ThreadedKps, tmp_path: Path):
+def test_task_ids_from_a_file(server: FakeKpsServer, tmp_path: Path):
     server.add_task("t1", [(0, DONE)])
     server.add_task("t2", [(0, FAILED)])
     ids_file = tmp_path / "ids.txt"
@@ -311,7 +309,7 @@ def test_task_ids_from_a_file(server: ThreadedKps, tmp_path: Path):
 
 
 def test_duplicates_across_arguments_stdin_and_file_are_reported_once(
-    server: ThreadedKps, tmp_path: Path
+    server: FakeKpsServer, tmp_path: Path
 ):
     for task_id in ("t1", "t2", "t3"):
         server.add_task(task_id, [(0, DONE)])
@@ -325,7 +323,7 @@ def test_duplicates_across_arguments_stdin_and_file_are_reported_once(
 
     assert ran.code == 0
     assert sorted(r["task_id"] for r in ran.results) == ["t1", "t2", "t3"]
-    assert Counter(request.task_id for request in server.kps.requests) == {
+    assert Counter(request.task_id for request in server.requests) == {
         "t1": 1,
         "t2": 1,
         "t3": 1,
@@ -335,7 +333,7 @@ def test_duplicates_across_arguments_stdin_and_file_are_reported_once(
 # --- output and log formats -----------------------------------------------------------------
 
 
-def test_text_output_is_aligned_lines_and_a_summary(server: ThreadedKps):
+def test_text_output_is_aligned_lines_and_a_summary(server: FakeKpsServer):
     server.add_task("a", [(0, DONE)])
     server.add_task("a-much-longer-id", [(0, RUNNING), (0.1, FAILED)])
 
@@ -359,7 +357,7 @@ def test_text_output_is_aligned_lines_and_a_summary(server: ThreadedKps):
 
 
 def test_json_logs_carry_status_changes_task_ends_and_a_final_summary(
-    server: ThreadedKps,
+    server: FakeKpsServer,
 ):
     server.add_task("ok", [(0, READY), (0.05, RUNNING), (0.15, DONE)])
     server.add_task("bad", [(0, RUNNING), (0.1, FAILED)])
@@ -456,7 +454,7 @@ MISUSES = {
 
 @pytest.mark.parametrize("misuse", MISUSES.values(), ids=MISUSES.keys())
 def test_bad_usage_exits_2_with_one_line_and_polls_nothing(
-    misuse: Misuse, server: ThreadedKps, tmp_path: Path
+    misuse: Misuse, server: FakeKpsServer, tmp_path: Path
 ):
     server.add_task("t1", [(0, DONE)])  # were the misuse let through, it would end at once
 
@@ -478,13 +476,13 @@ def test_bad_usage_exits_2_with_one_line_and_polls_nothing(
     [line] = ran.stderr.splitlines()
     assert line.startswith("waiter: error: ")
     assert fill(misuse.says) in line
-    assert server.kps.requests == []
+    assert server.requests == []
 
 
 # --- configuration and secrets --------------------------------------------------------------
 
 
-def test_show_config_prints_toml_with_sources_and_hides_the_token(server: ThreadedKps):
+def test_show_config_prints_toml_with_sources_and_hides_the_token(server: FakeKpsServer):
     ran = run_waiter(kps_args(server, "--show-config", "t1"))
 
     assert ran.code == 0
@@ -499,17 +497,17 @@ def test_show_config_prints_toml_with_sources_and_hides_the_token(server: Thread
     assert any(line.startswith("timeout = ") and "# default" in line for line in lines)
     assert any('"***"' in line and "environment WAITER_AUTH_TOKEN" in line for line in lines)
     assert TOKEN not in ran.stdout
-    assert server.kps.requests == []
+    assert server.requests == []
 
 
-def test_the_token_never_appears_even_in_debug_logs(server: ThreadedKps):
+def test_the_token_never_appears_even_in_debug_logs(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING), (0.1, DONE)])
 
     ran = run_waiter(kps_args(server, "--log-level", "debug", "t1"))
 
     assert ran.code == 0
     assert any(event["level"] == "debug" for event in ran.events)
-    assert server.kps.requests[0].headers["X-Auth-Token"] == TOKEN  # it was sent...
+    assert server.requests[0].headers["X-Auth-Token"] == TOKEN  # it was sent...
     assert TOKEN not in ran.stdout  # ...and never shown
     assert TOKEN not in ran.stderr
 
@@ -521,7 +519,7 @@ def test_the_token_never_appears_even_in_debug_logs(server: ThreadedKps):
     ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"]
 )
 def test_a_signal_cancels_every_task_once_and_exits_at_once(
-    server: ThreadedKps, signum: signal.Signals, code: int
+    server: FakeKpsServer, signum: signal.Signals, code: int
 ):
     task_ids = ["t1", "t2", "t3"]
     for task_id in task_ids:
@@ -561,7 +559,7 @@ def test_help_exits_0_and_explains_the_exit_codes():
     assert "exit codes" in ran.stdout
 
 
-def test_the_console_script_behaves_like_python_m_waiter(server: ThreadedKps):
+def test_the_console_script_behaves_like_python_m_waiter(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING), (0.1, DONE)])
 
     ran = run_waiter(kps_args(server, "t1"), command=[str(WAITER_SCRIPT)])
@@ -599,7 +597,7 @@ IN_PROCESS_ENV = {"WAITER_AUTH_TOKEN": TOKEN, "HOME": "/nonexistent"}
     ids=["no IDs", "only comments on stdin", "dot-dot", "bad timeout", "bad output", "bad flag"],
 )
 def test_main_returns_2_for_bad_usage_with_one_line(
-    server: ThreadedKps, args: list[str], stdin: str, says: str
+    server: FakeKpsServer, args: list[str], stdin: str, says: str
 ):
     code, stdout, stderr = run_main(
         kps_args(server, "--timeout", "2", *args), IN_PROCESS_ENV, stdin
@@ -610,16 +608,16 @@ def test_main_returns_2_for_bad_usage_with_one_line(
     [line] = stderr.splitlines()
     assert line.startswith("waiter: error: ")
     assert says in line
-    assert server.kps.requests == []
+    assert server.requests == []
 
 
-def test_main_without_a_token_returns_2_before_any_request(server: ThreadedKps):
+def test_main_without_a_token_returns_2_before_any_request(server: FakeKpsServer):
     code, stdout, stderr = run_main(kps_args(server, "t1"), {"HOME": "/nonexistent"})
 
     assert code == 2
     assert stdout == ""
     assert stderr.startswith("waiter: error: no credentials")
-    assert server.kps.requests == []
+    assert server.requests == []
 
 
 @pytest.mark.parametrize(
@@ -646,7 +644,7 @@ class Terminal(io.StringIO):
     ("flags", "json_lines"), [(["--output", "json"], True), ([], False)], ids=["json", "auto"]
 )
 def test_main_on_a_terminal_prints_text_unless_output_json(
-    server: ThreadedKps, flags: list[str], json_lines: bool
+    server: FakeKpsServer, flags: list[str], json_lines: bool
 ):
     server.add_task("t1", [(0, DONE)])
     server.add_task("t2", [(0, DONE)])
@@ -672,7 +670,7 @@ def test_main_on_a_terminal_prints_text_unless_output_json(
         assert not any(line.startswith("{") for line in lines)
 
 
-def test_main_with_a_wrong_token_names_http_401(server: ThreadedKps):
+def test_main_with_a_wrong_token_names_http_401(server: FakeKpsServer):
     server.add_task("t1", [(0, RUNNING)])
     env = {"WAITER_AUTH_TOKEN": WRONG_TOKEN, "HOME": "/nonexistent"}
 
@@ -686,7 +684,7 @@ def test_main_with_a_wrong_token_names_http_401(server: ThreadedKps):
 # --- pipeline reports and progress -----------------------------------------------------------
 
 
-def test_junit_and_markdown_reports_describe_every_task(server: ThreadedKps, tmp_path: Path):
+def test_junit_and_markdown_reports_describe_every_task(server: FakeKpsServer, tmp_path: Path):
     server.add_task("ok", [(0, DONE)])
     server.add_task("bad", [(0, FAILED)])
     junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
@@ -708,7 +706,7 @@ def test_junit_and_markdown_reports_describe_every_task(server: ThreadedKps, tmp
 
 
 def test_a_report_folder_that_does_not_exist_is_bad_usage_before_polling(
-    server: ThreadedKps, tmp_path: Path
+    server: FakeKpsServer, tmp_path: Path
 ):
     server.add_task("ok", [(0, DONE)])
     missing = tmp_path / "no-such-folder" / "junit.xml"
@@ -721,11 +719,11 @@ def test_a_report_folder_that_does_not_exist_is_bad_usage_before_polling(
     assert stdout == ""
     assert "--junit-xml" in stderr
     assert str(missing.parent) in stderr
-    assert server.kps.requests == []
+    assert server.requests == []
 
 
 def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
-    server: ThreadedKps,
+    server: FakeKpsServer,
 ):
     server.add_task("slow", [(0, RUNNING), (2.2, DONE)])
 
@@ -738,7 +736,7 @@ def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
     assert ticks[0]["pending"] == 1
 
 
-def test_a_token_file_others_can_read_gets_a_warning(server: ThreadedKps, tmp_path: Path):
+def test_a_token_file_others_can_read_gets_a_warning(server: FakeKpsServer, tmp_path: Path):
     server.add_task("ok", [(0, DONE)])
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
@@ -755,7 +753,7 @@ def test_a_token_file_others_can_read_gets_a_warning(server: ThreadedKps, tmp_pa
     assert TOKEN not in stdout + stderr
 
 
-def test_the_command_line_waits_on_ecs_jobs_with_api_ecs_job(server: ThreadedKps):
+def test_the_command_line_waits_on_ecs_jobs_with_api_ecs_job(server: FakeKpsServer):
     server.add_task("job-1", [(0, "RUNNING"), (0.1, "SUCCESS")])
 
     code, stdout, _ = run_main(kps_args(server, "--api", "ecs-job", "job-1"), IN_PROCESS_ENV)
@@ -765,7 +763,7 @@ def test_the_command_line_waits_on_ecs_jobs_with_api_ecs_job(server: ThreadedKps
     assert (result["outcome"], result["status"]) == ("success", "SUCCESS")
 
 
-def test_uvloop_runs_the_wait_when_installed(server: ThreadedKps):
+def test_uvloop_runs_the_wait_when_installed(server: FakeKpsServer):
     pytest.importorskip("uvloop")
     server.add_task("ok", [(0, DONE)])
 

@@ -7,8 +7,7 @@ import itertools
 import random
 
 import pytest
-from conftest import PROJECT, TOKEN
-from helpers import by_id, fake_kps, settings_for, wait_on
+from helpers import PROJECT, TOKEN, by_id, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, Waiter
