@@ -7,14 +7,10 @@ Importing waiter configures nothing: logging is set up by the command line, or b
 
 from __future__ import annotations
 
-import importlib
-
-from ._type_checking import TYPE_CHECKING
+from ._lazy import TYPE_CHECKING, lazy_names
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._config._settings import Settings
     from ._errors import ConfigError, WaiterError
     from ._result import Outcome, TaskResult
@@ -42,13 +38,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'waiter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOME, __all__)

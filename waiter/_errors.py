@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ._lazy import TYPE_CHECKING
 from ._redact import redact
-from ._type_checking import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import ClassVar

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from .._config._table import shown
 from .._errors import ConfigError
-from .._type_checking import TYPE_CHECKING
+from .._lazy import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import TypeGuard

@@ -23,7 +23,7 @@ import aiohttp
 
 from .._errors import ApiError, AuthError, BadAnswer, TransientError
 from .._event_log import EventLog
-from .._http._client import ACCEPT_ENCODING, read_answer
+from .._http._body import ACCEPT_ENCODING, read_answer
 from .._http._errors import error_from_answer, parse_json
 from .._redact import remember_secrets
 from ._headers import SigningAuth

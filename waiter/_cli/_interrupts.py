@@ -14,7 +14,7 @@ from __future__ import annotations
 import signal
 from contextlib import contextmanager
 
-from .._type_checking import TYPE_CHECKING
+from .._lazy import TYPE_CHECKING
 from ._exit import EXIT_SIGINT, EXIT_SIGTERM
 
 if TYPE_CHECKING:

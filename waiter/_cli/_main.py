@@ -17,8 +17,8 @@ from contextlib import redirect_stderr, redirect_stdout, suppress
 from .._apis._task_ids import is_task_id
 from .._config._table import SPECS, parse_bool, parse_patterns
 from .._errors import ConfigError
+from .._lazy import TYPE_CHECKING
 from .._redact import printable
-from .._type_checking import TYPE_CHECKING
 from .._version import __version__
 from ._exit import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_USAGE
 from ._interrupts import Interrupts

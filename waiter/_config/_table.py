@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .._type_checking import TYPE_CHECKING
+from .._lazy import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import zlib
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -14,31 +13,14 @@ import aiohttp
 
 from .._errors import BadAnswer, TransientError
 from .._version import __version__
-from ._errors import MAX_NAME_CHARS, clip, error_from_answer, parse_json, server_text
+from ._body import ACCEPT_ENCODING, read_answer
+from ._errors import MAX_NAME_CHARS, error_from_answer, parse_json, server_text
 
-__all__ = [
-    "ACCEPT_ENCODING",
-    "MAX_ANSWER_BYTES",
-    "Auth",
-    "get_json",
-    "make_session",
-    "proxy_for",
-    "read_answer",
-    "read_bounded",
-    "retry_transient",
-]
+__all__ = ["Auth", "get_json", "make_session", "proxy_for", "retry_transient"]
 
 T = TypeVar("T")
 
-# A task status is a few hundred bytes; anything near this size is not an answer we want.
-# It bounds the answer as read off the wire and as decompressed, both.
-MAX_ANSWER_BYTES = 1024 * 1024
 _USER_AGENT = f"task-waiter/{__version__}"
-# What waiter asks for, and decodes itself (read_bounded). Set on every request rather than
-# left to aiohttp, whose default grows with what is installed (br with Brotli, zstd).
-ACCEPT_ENCODING = "gzip, deflate"
-_GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip wrapper
-_WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
 
 
 class Auth(Protocol):
@@ -165,90 +147,6 @@ async def get_json(
             request_id=server_text(answer_headers.get("X-Request-Id"), MAX_NAME_CHARS),
         )
     return document
-
-
-async def read_answer(response: aiohttp.ClientResponse) -> bytes:
-    """:func:`read_bounded`, except that an error answer's unreadable body gives way to a note.
-
-    An error's status alone says what the error is: a 401 whose body is a bomb is still a 401
-    (which stops every task), never an unreadable answer to try again with the same keys.
-    """
-    try:
-        return await read_bounded(response)
-    except BadAnswer as unreadable:
-        if response.status != 200:
-            return f"(the body was not read: {unreadable.message})".encode()
-        raise BadAnswer(
-            unreadable.message,
-            http_status=response.status,
-            request_id=server_text(response.headers.get("X-Request-Id"), MAX_NAME_CHARS),
-        ) from None
-
-
-async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    """The body of an answer requested with ``auto_decompress=False``, decoded.
-
-    At most :data:`MAX_ANSWER_BYTES` are read, announced or chunked, and at most as many are
-    ever held once decoded: a body larger either way, in a Content-Encoding not asked for, or
-    corrupt, is a BadAnswer.
-    """
-    raw = await _read_raw(response)
-    coding = response.headers.get("Content-Encoding")
-    if coding is None or not raw:
-        return raw  # the usual case, and the cheap one: no copy made
-    return _decoded(raw, coding)
-
-
-async def _read_raw(response: aiohttp.ClientResponse) -> bytes:
-    length = response.content_length
-    if length is not None:
-        if length > MAX_ANSWER_BYTES:
-            raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
-        return await response.read()
-    chunks, size = [], 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise BadAnswer("answer larger than 1 MiB refused")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decoded(body: bytes, content_encoding: str) -> bytes:
-    # Codings are listed in the order they were applied, so they come off in reverse.
-    for coding in reversed([name.strip() for name in content_encoding.lower().split(",")]):
-        if coding in ("", "identity"):
-            continue
-        wbits = _WBITS.get(coding)
-        if wbits is None:
-            raise BadAnswer(
-                f"answer in Content-Encoding {clip(coding, MAX_NAME_CHARS)!r} refused: "
-                f"only {ACCEPT_ENCODING} are asked for"
-            )
-        if coding == "deflate" and not _zlib_wrapped(body):
-            # Raw deflate (RFC 1951) sent as "deflate", which browsers accept too.
-            wbits = -zlib.MAX_WBITS
-        body = _inflate(body, wbits, coding)
-    return body
-
-
-def _zlib_wrapped(data: bytes) -> bool:
-    """Whether ``data`` opens with a zlib header (RFC 1950): method 8, and its check bits."""
-    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-
-
-def _inflate(data: bytes, wbits: int, coding: str) -> bytes:
-    inflater = zlib.decompressobj(wbits)
-    try:
-        # Stops one byte past the limit: a bomb never unpacks further than that.
-        body = inflater.decompress(data, MAX_ANSWER_BYTES + 1)
-    except zlib.error as error:
-        raise BadAnswer(f"the {coding} answer is corrupt ({error})") from None
-    if len(body) > MAX_ANSWER_BYTES:
-        raise BadAnswer("answer larger than 1 MiB once decompressed refused")
-    if not inflater.eof:
-        raise BadAnswer(f"the {coding} answer is cut off")
-    return body
 
 
 async def retry_transient(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:

@@ -61,13 +61,9 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-import importlib
-
-from .._type_checking import TYPE_CHECKING
+from .._lazy import TYPE_CHECKING, lazy_names
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._command import main
     from ._fake import Reply, SeenRequest
     from ._scenario import ScenarioError
@@ -103,13 +99,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'waiter.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOME, __all__)
