@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from .._auth._signing import verify_signature
+from .._auth._signing import utc_now, verify_signature
 from .._http._errors import MAX_CLOCK_SKEW
 
 __all__ = ["FakeKps", "Reply", "SeenRequest"]
@@ -103,7 +103,7 @@ class FakeKps:
         # Mutable on purpose: a test can revoke a key, or add a refreshed one, mid-run.
         self.access_keys = None if access_keys is None else dict(access_keys)
         self.security_tokens = dict(security_tokens or {})
-        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self._wall_clock = wall_clock or utc_now
         self._from_first_poll = timelines_from_first_poll
         self._clock = clock or (lambda: asyncio.get_running_loop().time())
         self._tasks: dict[str, _ScriptedTask] = {}
