@@ -62,16 +62,6 @@ class Target:
         )
 
 
-def bulk_off() -> dict[str, str]:
-    """``bulk="off"`` where waiter has bulk status, so every poll is one task's GET."""
-    import dataclasses
-
-    import waiter
-
-    has_bulk = any(field.name == "bulk" for field in dataclasses.fields(waiter.Settings))
-    return {"bulk": "off"} if has_bulk else {}
-
-
 # --- process measurements ----------------------------------------------------------------------
 
 
@@ -171,7 +161,7 @@ async def polls_waiter(
         min_interval=0.001,  # a task is due again almost at once, so workers are never idle
         max_interval=0.001,
         timeout=warmup + window + STOP_GRACE_S,  # stopped at the end of the window instead
-        **bulk_off(),  # the same GETs as the bare loop
+        bulk="off",  # every poll is one task's GET, as in the bare loop
     )
     async with waiter.Waiter(settings) as wait:
         drain = asyncio.create_task(count_results(wait.as_completed(ids)))

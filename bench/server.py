@@ -21,10 +21,9 @@ clock with the server's. Run it alone with::
 
     python bench/server.py [--port 0] [--tasks N [--finish-after S]] [--from-first-poll]
 
-It prints one JSON line ``{"url": ..., "project_id": ..., "token": ..., "bulk_endpoints": ...}``
-once it listens on 127.0.0.1, and stops on SIGINT/SIGTERM, after ``--lifetime`` seconds, or
-with ``--stop-on-stdin-eof`` when its stdin closes, so a benchmark that dies cannot leave it
-running.
+It prints one JSON line ``{"url": ..., "project_id": ..., "token": ...}`` once it listens on
+127.0.0.1, and stops on SIGINT/SIGTERM, after ``--lifetime`` seconds, or with
+``--stop-on-stdin-eof`` when its stdin closes, so a benchmark that dies cannot leave it running.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
 
 # Private, on purpose: waiter.testing's servers keep time on the event loop's clock and cannot
 # start timelines at the first poll; the bench needs wall-clock times and that option.
@@ -191,18 +189,6 @@ class BenchKps(FakeKps):
         return web.json_response(self.stats.report(request.query.get("prefix")))
 
 
-async def serves_bulk_listings(kps: FakeKps) -> bool:
-    """Whether FakeKps serves the bulk listings: does their path reach a route of its own?"""
-    app = kps.app()
-
-    async def resource_for(path: str) -> object:
-        match = await app.router.resolve(make_mocked_request("GET", path, app=app))
-        return match.route.resource
-
-    listing = await resource_for(f"/v3/{PROJECT_ID}/running-tasks")
-    return listing is not await resource_for("/no/such/api")
-
-
 async def serve(kps: BenchKps, port: int, lifetime: float, *, stdin_eof_stops: bool) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -215,9 +201,8 @@ async def serve(kps: BenchKps, port: int, lifetime: float, *, stdin_eof_stops: b
                 stop.set()
 
         loop.add_reader(sys.stdin.fileno(), on_stdin)
-    bulk = await serves_bulk_listings(kps)
     async with kps.serve("127.0.0.1", port) as url:
-        ready = {"url": url, "project_id": PROJECT_ID, "token": TOKEN, "bulk_endpoints": bulk}
+        ready = {"url": url, "project_id": PROJECT_ID, "token": TOKEN}
         print(json.dumps(ready), flush=True)  # the parent waits for this line
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=lifetime)
