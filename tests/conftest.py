@@ -1,3 +1,5 @@
+"""Fixtures for the whole suite; plain helpers and constants are in ``helpers.py``."""
+
 from __future__ import annotations
 
 import os
@@ -43,3 +45,15 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def env(home: Path) -> dict[str, str]:
+    """A minimal environment, passed explicitly to load_settings(); os.environ is never touched."""
+    return {"HOME": str(home)}
+
+
+@pytest.fixture
+def profile() -> Path:
+    """The SDK's default profile file, in the temporary HOME every test gets (not yet written)."""
+    return Path.home() / ".huaweicloud" / "credentials"

@@ -30,7 +30,7 @@ from virtual_time import run_virtual
 
 from waiter import Outcome, Settings, TaskResult, wait_for
 from waiter._errors import ApiError, AuthError, TransientError
-from waiter._http._client import MAX_ANSWER_BYTES
+from waiter._http._body import MAX_ANSWER_BYTES
 from waiter._http._errors import error_from_answer, parse_retry_after
 
 DONE, RUNNING = "SUCCESS_RESET", "RUNNING_RESET"

@@ -1,0 +1,120 @@
+"""Regions and endpoints: a known region maps to its KPS endpoint, an unknown one uses the
+template and warns once, and the SDK's per-region variable sets the endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import structlog
+from helpers import DONE, PROJECT, REGION, SDK_PAIR, TOKEN, config_error, signing_kps, write
+from virtual_time import run_virtual
+
+from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
+from waiter._config._settings import load_settings
+from waiter._plan._plan import make_plan
+
+
+def endpoint_of(env: dict[str, str], **flags: str) -> tuple[str, str | None]:
+    resolved = load_settings(flags=flags, env={"WAITER_AUTH_TOKEN": TOKEN, **env})
+    ready = make_plan(resolved.settings)
+    return ready.endpoint, ready.unknown_region
+
+
+@pytest.mark.parametrize(
+    ("region", "endpoint"),
+    [
+        ("cn-north-4", "https://kms.cn-north-4.myhuaweicloud.com"),
+        ("ap-southeast-1", "https://kms.ap-southeast-1.myhuaweicloud.com"),
+        ("tr-west-1", "https://kms.tr-west-1.myhuaweicloud.com"),
+        ("eu-west-101", "https://kms.eu-west-101.myhuaweicloud.eu"),
+    ],
+)
+def test_a_known_region_maps_to_its_endpoint(region: str, endpoint: str):
+    assert endpoint_of({"WAITER_REGION": region, "WAITER_PROJECT_ID": PROJECT}) == (
+        endpoint,
+        None,
+    )
+
+
+def test_an_unknown_region_uses_the_template_and_warns_once():
+    env = {"WAITER_REGION": "xx-moon-1", "WAITER_PROJECT_ID": PROJECT}
+    endpoint, unknown = endpoint_of(env)
+    assert (endpoint, unknown) == ("https://kms.xx-moon-1.myhuaweicloud.com", "xx-moon-1")
+
+    async def scenario() -> None:
+        async with Waiter(Settings(region="xx-moon-1", project_id=PROJECT, token=TOKEN)):
+            pass  # nothing is polled, nothing is sent: a token needs no start-up request
+
+    with structlog.testing.capture_logs() as events:
+        run_virtual(scenario())
+
+    [warning] = [e for e in events if e["event"] == "unknown_region"]
+    assert warning["log_level"] == "warning"
+    assert warning["endpoint"] == "https://kms.xx-moon-1.myhuaweicloud.com"
+    assert "--endpoint" in warning["fix"]
+
+
+def test_an_endpoint_given_for_an_unknown_region_draws_no_warning():
+    env = {"WAITER_REGION": "xx-moon-1", "WAITER_PROJECT_ID": PROJECT}
+
+    assert endpoint_of(env, endpoint="https://kms.moon.example") == (
+        "https://kms.moon.example",
+        None,
+    )
+
+
+def test_the_sdks_per_region_variable_sets_the_endpoint(tmp_path: Path):
+    variable = "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4"
+    env = {
+        "WAITER_REGION": REGION,
+        "WAITER_PROJECT_ID": PROJECT,
+        variable: "https://kps.internal.example, https://kps.backup.example",
+    }
+    config = write(tmp_path / "c.toml", '[kps]\nendpoint = "https://from.config.example"\n')
+
+    resolved = load_settings(config_path=config, env=env)
+    assert resolved.settings.endpoint == "https://kps.internal.example"  # beats the file
+    assert resolved.sources["endpoint"] == f"environment {variable}"
+    assert endpoint_of(env, endpoint="https://flag.example")[0] == "https://flag.example"
+    waiters = {**env, "WAITER_ENDPOINT": "https://waiter.example"}
+    assert endpoint_of(waiters)[0] == "https://waiter.example"
+    # It names KPS: another region, or another API, has its own variable.
+    assert endpoint_of({**env, "WAITER_REGION": "cn-east-3"})[0] == (
+        "https://kms.cn-east-3.myhuaweicloud.com"
+    )
+    ecs = load_settings(flags={"api": "ecs-job"}, env=env).settings
+    assert ecs.endpoint is None
+    ecs_env = {**env, "HUAWEICLOUD_SDK_REGION_ECS_CN_NORTH_4": "https://ecs.internal.example"}
+    assert load_settings(flags={"api": "ecs-job"}, env=ecs_env).settings.endpoint == (
+        "https://ecs.internal.example"
+    )
+
+
+def test_a_bad_per_region_endpoint_names_its_variable():
+    env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "kps.example"}
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(env=env)
+
+    message = config_error(excinfo)
+    assert "must be an http(s) URL" in message
+    assert "environment HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4" in message
+
+
+def test_the_per_region_endpoint_is_used_for_the_wait():
+    kps = signing_kps()
+    kps.add_task("t1", [(0, DONE)])
+
+    async def scenario():
+        async with kps.serve() as url:
+            env = {
+                "WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, **SDK_PAIR,
+                "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": url,
+            }  # fmt: skip
+            return await wait_for(["t1"], Settings.load(env=env))
+
+    [result] = run_virtual(scenario())
+
+    assert result.outcome is Outcome.SUCCESS
