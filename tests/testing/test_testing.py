@@ -58,6 +58,14 @@ def test_all_is_exactly_the_public_names_and_sorted():
     }
 
 
+def test_every_public_name_loads_from_the_lazy_face_and_an_unknown_one_is_refused():
+    for name in waiter.testing.__all__:
+        assert getattr(waiter.testing, name) is not None, name
+    assert dir(waiter.testing) == waiter.testing.__all__
+    with pytest.raises(AttributeError, match="no_such_helper"):
+        waiter.testing.no_such_helper  # noqa: B018 - the attribute access is the test
+
+
 # --- fake_kps: in-process, on the running loop ---------------------------------------------------
 
 
