@@ -51,6 +51,8 @@ class ApiError(WaiterError):
 
     Keeps what the cloud said (``code``, ``message``) and the ``request_id`` support needs to
     trace the call. ``retryable`` tells the engine whether to try again on the schedule.
+    ``encoded_authorization_message`` is the diagnosis blob some refusals (403s, mostly) carry,
+    as the official SDK exposes it: IAM can decode it to say which policy denied what.
     """
 
     retryable: ClassVar[bool] = False
@@ -63,6 +65,7 @@ class ApiError(WaiterError):
         code: str | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        encoded_authorization_message: str | None = None,
     ) -> None:
         message = redact(message)
         super().__init__(message)
@@ -73,10 +76,18 @@ class ApiError(WaiterError):
         self.request_id = redact(request_id) if request_id else request_id
         # Seconds the server asked us to wait before the next try (Retry-After).
         self.retry_after = retry_after
+        self.encoded_authorization_message = (
+            redact(encoded_authorization_message)
+            if encoded_authorization_message
+            else encoded_authorization_message
+        )
 
     def __str__(self) -> str:
         # Code first, as Huawei's consoles show it; then what support needs to trace the call.
-        text = f"{self.code}: {self.message}" if self.code else self.message
+        # A code that is only the status again (an answer without one, as the SDK fills it in)
+        # is not repeated: "Service Unavailable (HTTP 503)", not "503: ... (HTTP 503)".
+        shown_code = self.code if self.code and self.code != str(self.http_status) else None
+        text = f"{shown_code}: {self.message}" if shown_code else self.message
         trace = [f"HTTP {self.http_status}"] if self.http_status is not None else []
         if self.request_id:
             trace.append(f"request ID {self.request_id}")

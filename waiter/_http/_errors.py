@@ -1,7 +1,12 @@
 """Huawei Cloud error answers -> typed :class:`ApiError`; and the bounds on a server's text.
 
-Huawei services answer errors in three shapes: flat ``{"error_code", "error_msg"}``, nested
-``{"error": {"code", "message"}}``, and the API gateway's flat shape with ``request_id``.
+An error body is read as the official SDK reads it (``DefaultExceptionHandler``): the first of
+the pairs ``error_code``/``error_msg``, ``errorCode``/``errorMsg``, ``code``/``message`` both
+present in an object, at the top level or nested at any depth (``{"error": {...}}``,
+``{"itemNotFound": {...}}``), and ``encoded_authorization_message`` wherever it is met on the
+way. An answer without a code has its HTTP status as the code, as in the SDK; without a message,
+the start of its body. Unlike the SDK the walk is bounded (:data:`MAX_ERROR_DEPTH`,
+:data:`MAX_ERROR_OBJECTS`) and never raises.
 
 Whatever a server sends, what reaches results and logs is bounded here, in one place: a message
 is cut at :data:`MAX_MESSAGE_CHARS`, a code, request ID, status or server ID at
@@ -12,6 +17,7 @@ is cut at :data:`MAX_MESSAGE_CHARS`, a code, request ID, status or server ID at
 from __future__ import annotations
 
 import email.utils
+import http
 import json
 import math
 import re
@@ -19,6 +25,7 @@ import reprlib
 import time
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from .._errors import (
     ApiError,
@@ -32,6 +39,7 @@ from .._errors import (
 )
 
 __all__ = [
+    "MAX_ENCODED_CHARS",
     "MAX_MESSAGE_CHARS",
     "MAX_NAME_CHARS",
     "NOTHING_SENT",
@@ -49,6 +57,13 @@ __all__ = [
 # word. Longer text from a server is broken or hostile, and must not fill results and logs.
 MAX_MESSAGE_CHARS = 512
 MAX_NAME_CHARS = 128
+# The 403's encoded authorization message is a long opaque blob (a kilobyte or two); longer than
+# this, it is cut like any other server text.
+MAX_ENCODED_CHARS = 2048
+# How far and how wide an error body is searched for its code and message: real ones nest a
+# level or two; a body built to be walked for ever is read no further than this.
+MAX_ERROR_DEPTH = 32
+MAX_ERROR_OBJECTS = 1000
 
 # Where credentials "came from" when none were sent (Auth.source of NoAuth): a 401 then says so.
 NOTHING_SENT = "nothing: no credentials were sent"
@@ -144,28 +159,38 @@ def error_from_answer(
     message to fail, each task would end on its own and send its refused signature again.
     """
     try:
-        code, message, body_request_id = _error_fields(body)
+        fields = _error_fields(body)
     except Exception:  # _error_fields is defensive already: this only seals it
-        code = message = body_request_id = None
-    kind = _kind(http_status, code, not_found_codes)
+        fields = _NO_FIELDS
+    kind = _kind(http_status, fields.code, not_found_codes)
+    # As the SDK does: an answer that names no code has its status as the code.
+    code = fields.code or str(http_status)
+    encoded = fields.encoded_authorization_message
     try:
-        request_id = server_text(headers.get("X-Request-Id"), MAX_NAME_CHARS) or body_request_id
+        request_id = server_text(headers.get("X-Request-Id"), MAX_NAME_CHARS) or fields.request_id
         text = _explain(
             kind,
             http_status,
-            message or _snippet(body) or f"HTTP {http_status}",
+            fields.message or _snippet(body) or _reason(http_status),
             headers,
             credentials=credentials,
             signed=signed,
             now=now,
         )
+        if encoded:
+            text = f"{text}; encoded authorization message: {encoded}"
         retry_after = (
             parse_retry_after(headers.get("Retry-After")) if kind is TransientError else None
         )
     except Exception:  # whatever fails here must not change what the error is
-        request_id, text, retry_after = body_request_id, _plain(kind, http_status), None
+        request_id, text, retry_after = fields.request_id, _plain(kind, http_status), None
     return kind(
-        text, http_status=http_status, code=code, request_id=request_id, retry_after=retry_after
+        text,
+        http_status=http_status,
+        code=code,
+        request_id=request_id,
+        retry_after=retry_after,
+        encoded_authorization_message=encoded,
     )
 
 
@@ -214,8 +239,19 @@ def _explain(
 def _plain(kind: type[ApiError], http_status: int) -> str:
     """A message that cannot fail, for when explaining the answer did."""
     if kind is AuthError:
-        return f"HTTP {http_status} (the credentials were refused; nothing more is sent)"
-    return f"HTTP {http_status}"
+        return f"{_reason(http_status)} (the credentials were refused; nothing more is sent)"
+    return _reason(http_status)
+
+
+def _reason(http_status: int) -> str:
+    """What the status means, for an answer that says nothing itself ("Service Unavailable").
+
+    Not "HTTP 503": the error's text adds the status already.
+    """
+    try:
+        return http.HTTPStatus(http_status).phrase
+    except ValueError:
+        return "no reason given"
 
 
 def _refused(
@@ -283,21 +319,66 @@ def _how_far(offset: timedelta) -> str:
     return f" (this machine's clock is about {minutes} minutes {direction} the server's)"
 
 
-def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
-    """The code, message and request ID of an error body, each bounded; None where absent."""
+class ErrorFields(NamedTuple):
+    """What an error body says, each bounded; None where it says nothing."""
+
+    code: str | None
+    message: str | None
+    request_id: str | None
+    encoded_authorization_message: str | None
+
+
+_NO_FIELDS = ErrorFields(None, None, None, None)
+# The SDK's pairs, in its order: the first one whose two keys are both in an object wins there.
+_PAIRS = (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message"))
+_ENCODED = "encoded_authorization_message"
+
+
+def _error_fields(body: bytes) -> ErrorFields:
+    """The code, message, request ID and encoded authorization message of an error body."""
     document = parse_json(body)
     if not isinstance(document, dict):
-        return None, None, None
+        return _NO_FIELDS
+    code, message, encoded = _find_pair(document)
     nested = document.get("error")
-    source = nested if isinstance(nested, dict) else document
-    code = source.get("error_code") or source.get("code")
-    message = source.get("error_msg") or source.get("message")
-    request_id = document.get("request_id") or source.get("request_id")
-    return (
-        _field_text(code, MAX_NAME_CHARS),
-        _field_text(message, MAX_MESSAGE_CHARS),
-        _field_text(request_id, MAX_NAME_CHARS),
+    request_id = document.get("request_id") or (
+        nested.get("request_id") if isinstance(nested, dict) else None
     )
+    return ErrorFields(
+        # A code or message the SDK would find empty (None, "", 0) is no code or message.
+        _field_text(code, MAX_NAME_CHARS) if code else None,
+        _field_text(message, MAX_MESSAGE_CHARS) if message else None,
+        _field_text(request_id, MAX_NAME_CHARS),
+        _field_text(encoded, MAX_ENCODED_CHARS) if encoded else None,
+    )
+
+
+def _find_pair(document: dict[str, object]) -> tuple[object, object, object]:
+    """The SDK's walk (``DefaultExceptionHandler._process_sdk_error``), bounded and iterative.
+
+    Objects are visited depth first, in document order. In each one an encoded authorization
+    message is taken, then the first pair present; an object with a pair is not looked into
+    further, one without has its object values visited. Whatever is found later replaces what
+    was found earlier, as in the SDK. Lists are not looked into (nor does the SDK).
+    """
+    code: object = None
+    message: object = None
+    encoded: object = None
+    stack: list[tuple[dict[str, object], int]] = [(document, 0)]
+    visited = 0
+    while stack and visited < MAX_ERROR_OBJECTS:
+        node, depth = stack.pop()
+        visited += 1
+        if _ENCODED in node:
+            encoded = node[_ENCODED]
+        pair = next(((node[c], node[m]) for c, m in _PAIRS if c in node and m in node), None)
+        if pair is not None:
+            code, message = pair
+        elif depth < MAX_ERROR_DEPTH:
+            # Reversed onto the stack, so the first value is the next one visited.
+            children = [value for value in node.values() if isinstance(value, dict)]
+            stack.extend((child, depth + 1) for child in reversed(children[:MAX_ERROR_OBJECTS]))
+    return code, message, encoded
 
 
 def _field_text(value: object, limit: int) -> str | None:
