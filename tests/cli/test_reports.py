@@ -8,7 +8,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from helpers import serving, settings_for
+from virtual_time import run_virtual
 
+from waiter import wait_for
 from waiter._cli._reports import append_markdown_summary, write_junit_xml
 from waiter._errors import ConfigError
 from waiter._result import Outcome, TaskResult
@@ -311,3 +315,43 @@ def test_markdown_to_a_pipe(tmp_path: Path) -> None:
             os.close(write_end)
         text = stream.read().decode()
     assert text.startswith("### waiter: 1 task, 1 success in 1.0 s\n")
+
+
+# A 403's encoded authorization message, from a real answer to both reports
+
+
+def test_a_403s_encoded_authorization_message_reaches_both_reports(tmp_path: Path) -> None:
+    blob = "QWxsb3dlZCBieSBub3RoaW5n" * 8 + "=="
+
+    async def denied(request: web.Request) -> web.Response:
+        body = {"error": {"code": "KPS.0403", "message": "denied",
+                          "encoded_authorization_message": blob}}  # fmt: skip
+        return web.json_response(body, status=403, headers={"X-Request-Id": "req-403"})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", denied)
+
+    async def scenario() -> list[TaskResult]:
+        async with serving(app) as url:
+            return await wait_for(["t1"], settings_for(url))
+
+    results = run_virtual(scenario())
+    [denied_result] = results
+    assert denied_result.outcome is Outcome.ERROR
+    shown = f"encoded authorization message: {blob}"
+    assert shown in (denied_result.error or "")
+
+    junit = tmp_path / "junit.xml"
+    write_junit_xml(junit, results, elapsed_s=1.0)
+    error = cases_by_name(read_junit(junit))["t1"].find("error")
+    assert error is not None
+    assert error.get("type") == "KPS.0403"
+    assert shown in (error.get("message") or "")
+    assert "message: KPS.0403: denied" in (error.text or "")
+    assert shown in (error.text or "")
+    assert "request ID: req-403" in (error.text or "")
+
+    summary = tmp_path / "summary.md"
+    append_markdown_summary(summary, results, elapsed_s=1.0)
+    [row] = table_rows(summary.read_text(encoding="utf-8"))[2:]
+    assert shown in split_cells(row)[-1]
