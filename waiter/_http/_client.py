@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
-from collections.abc import Awaitable, Callable, Collection, Mapping
+import urllib.request
+from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,6 +21,9 @@ __all__ = ["Auth", "get_json", "make_session", "proxy_for", "retry_transient"]
 T = TypeVar("T")
 
 _USER_AGENT = f"task-waiter/{__version__}"
+
+# In urllib.request since Python 2 (urllib.request.proxy_bypass calls it), not in its stub.
+_bypassed: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
 
 
 class Auth(Protocol):
@@ -68,38 +71,30 @@ def make_session(
     )
 
 
-def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
-    """The proxy for ``url`` from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, or None.
+def proxy_for(url: str) -> str | None:
+    """The proxy for ``url`` from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...), or None.
 
-    Done here rather than with aiohttp's ``trust_env``, which would also read ``~/.netrc``.
+    Read as the standard library reads it (``urllib.request.getproxies_environment`` and
+    ``proxy_bypass_environment``): lower-case names win over upper-case ones, an empty
+    lower-case one unsets the upper-case one, ``HTTP_PROXY`` is ignored under CGI
+    (``REQUEST_METHOD`` set), and ``NO_PROXY`` takes host names, domain suffixes (with or
+    without a leading dot), ``host:port`` and ``*``. Done here rather than with aiohttp's
+    ``trust_env``, which would also read ``~/.netrc`` and send its passwords along.
     """
     parts = urlsplit(url)
-    proxies = _proxies(os.environ if env is None else env)
+    proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(parts.scheme)
-    if proxy is None or _bypassed(parts.hostname or "", proxies.get("no", "")):
+    if not proxy:
+        return None
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    where = [host] if port is None else [host, f"{host}:{port}"]
+    if any(_bypassed(name, proxies) for name in where):
         return None
     return proxy
-
-
-def _proxies(env: Mapping[str, str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    # Lower case wins, as curl and urllib do; empty values mean unset.
-    for name in sorted(env, key=lambda n: n.islower()):
-        value = env[name]
-        if value and name.lower().endswith("_proxy"):
-            found[name.lower().removesuffix("_proxy")] = value
-    return found
-
-
-def _bypassed(host: str, no_proxy: str) -> bool:
-    for raw in no_proxy.split(","):
-        entry = raw.strip().lower()
-        if entry == "*":
-            return True
-        entry = entry.lstrip(".")
-        if entry and (host == entry or host.endswith("." + entry)):
-            return True
-    return False
 
 
 async def get_json(
