@@ -7,21 +7,23 @@ An ECS with an agency (an IAM role for the machine) hands out short-lived keys a
                     "expires_at": "2024-05-06T07:08:09.000000Z"}}
 
 They are fetched once when the Waiter starts and fetched again before they expire, for as
-long as the run lasts. Hardened machines ask for a session token first (as IMDSv2 does); that
-is done when the plain request is refused, as the official SDK does.
+long as the run lasts. The parsing of such an answer (:func:`parse_temporary`) and the refresh
+(:func:`keep_fresh`, given any fetcher) serve every source of temporary keys (``_exchange``).
+Hardened machines ask for a session token first (as IMDSv2 does); that is done when the plain
+request is refused, as the official SDK does.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from .._errors import ApiError, AuthError, BadAnswer, TransientError
+from .._errors import ApiError, AuthError, BadAnswer, ConfigError, TransientError
 from .._event_log import EventLog
 from .._http._body import ACCEPT_ENCODING, read_answer
 from .._http._errors import error_from_answer, parse_json
@@ -29,7 +31,13 @@ from .._redact import remember_secrets
 from ._headers import SigningAuth
 from ._signing import AkSkCredentials, utc_now
 
-__all__ = ["Temporary", "fetch_temporary_keys", "keep_fresh", "refresh_delay"]
+__all__ = [
+    "Temporary",
+    "fetch_temporary_keys",
+    "keep_fresh",
+    "parse_temporary",
+    "refresh_delay",
+]
 
 # The metadata service is on the machine's own link: it answers at once or not at all.
 _TIMEOUT = aiohttp.ClientTimeout(total=3)
@@ -73,7 +81,7 @@ async def fetch_temporary_keys(session: aiohttp.ClientSession, url: str) -> Temp
         )
     if status != 200:
         raise error_from_answer(status, body, headers)
-    return _parse(body)
+    return parse_temporary(body, "the metadata service")
 
 
 async def _session_token(session: aiohttp.ClientSession, url: str) -> str:
@@ -121,32 +129,43 @@ async def _request(
         raise TransientError(f"{type(error).__name__}: {error}") from None
 
 
-def _parse(body: bytes) -> Temporary:
+# The spellings of each field the official SDK accepts (``StsAccessor._process_credential``).
+_FIELDS = {
+    "access": ("access", "accessKeyId", "access_key_id"),
+    "secret": ("secret", "secretAccessKey", "secret_access_key"),
+    "securitytoken": ("securitytoken", "securityToken", "security_token"),
+    "expires_at": ("expires_at", "expiration"),
+}
+
+
+def parse_temporary(body: bytes, who: str) -> Temporary:
+    """Temporary keys from an answer ``{"credential": {...}}`` or ``{"credentials": {...}}``.
+
+    Each field under any of the names the SDK accepts. ``who`` completes "... 's answer".
+    """
     # The answer holds the secret key: no message here ever quotes it.
     # None as well for nesting too deep to parse, or bytes that are not UTF-8.
     document = parse_json(body)
     if isinstance(document, dict):
         document = document.get("credential") or document.get("credentials") or document
     if not isinstance(document, dict):
-        raise BadAnswer("the metadata service's answer is not a JSON object with a credential")
-    access, secret, token, expires = (
-        document.get(name) for name in ("access", "secret", "securitytoken", "expires_at")
-    )
-    fields = {"access": access, "secret": secret, "securitytoken": token, "expires_at": expires}
-    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+        raise BadAnswer(f"{who}'s answer is not a JSON object with a credential")
+    found = {
+        name: next((document[n] for n in spellings if document.get(n)), None)
+        for name, spellings in _FIELDS.items()
+    }
+    missing = [name for name, value in found.items() if not isinstance(value, str) or not value]
     if missing:
-        raise BadAnswer(f"the metadata service's credential has no {', '.join(missing)}")
-    assert isinstance(access, str)
-    assert isinstance(secret, str)
-    assert isinstance(token, str)
+        raise BadAnswer(f"{who}'s credential has no {', '.join(missing)}")
+    access, secret, token, expires = (str(found[name]) for name in _FIELDS)
     remember_secrets(access, secret, token)
     try:
         keys = AkSkCredentials(access.strip(), secret.strip(), token.strip())
-        expires_at = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+        expires_at = datetime.fromisoformat(expires.replace("Z", "+00:00"))
     except ValueError:
-        raise BadAnswer("the metadata service's credential is malformed") from None
+        raise BadAnswer(f"{who}'s credential is malformed") from None
     if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)  # the service speaks UTC
+        expires_at = expires_at.replace(tzinfo=UTC)  # the services speak UTC
     return Temporary(keys, expires_at)
 
 
@@ -160,35 +179,39 @@ def refresh_delay(expires_at: datetime, now: datetime) -> float:
 
 async def keep_fresh(
     auth: SigningAuth,
-    session: aiohttp.ClientSession,
-    url: str,
+    fetch: Callable[[], Awaitable[Temporary]],
     expires_at: datetime,
     *,
+    source: str,
     logger: EventLog,
     wall_clock: Callable[[], datetime] = utc_now,
 ) -> None:
-    """Replace ``auth``'s keys before they expire, until cancelled.
+    """Replace ``auth``'s keys with ``fetch()``'s before they expire, until cancelled.
 
-    Sleeps in the loop's time while expiry is wall-clock time, so a machine that slept or a
-    clock that stepped is caught at the next wake-up. A failed fetch keeps the old keys (they
-    may well still work) and tries again soon; once they expire, the API's 401 ends the run.
+    ``source`` names where the keys come from in the log events. Sleeps in the loop's time
+    while expiry is wall-clock time, so a machine that slept or a clock that stepped is caught
+    at the next wake-up. A failed fetch keeps the old keys (they may well still work) and tries
+    again soon; once they expire, the API's 401 ends the run.
     """
     wait = refresh_delay(expires_at, wall_clock())
     while True:
         await asyncio.sleep(wait)
         try:
-            fresh = await fetch_temporary_keys(session, url)
+            fresh = await fetch()
         except Exception as error:  # whatever fails, the refresher must live on
             wait = min(RETRY_WAIT, refresh_delay(expires_at, wall_clock()))
-            reason = str(error) if isinstance(error, ApiError) else type(error).__name__
-            logger.warning("credentials_refresh_failed", source=url, error=reason, retry_in_s=wait)
+            known = isinstance(error, ApiError | ConfigError)
+            reason = str(error) if known else type(error).__name__
+            logger.warning(
+                "credentials_refresh_failed", source=source, error=reason, retry_in_s=wait
+            )
             continue
         auth.replace_keys(fresh.keys)
         expires_at = fresh.expires_at
         wait = refresh_delay(expires_at, wall_clock())
         logger.info(
             "credentials_refreshed",
-            source=url,
+            source=source,
             expires_at=expires_at.isoformat(),
             next_refresh_s=round(wait, 3),
         )

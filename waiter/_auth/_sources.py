@@ -1,10 +1,16 @@
 """Which credentials to use, and where they came from.
 
-The order is the contract's, and the official SDK's where they overlap: an IAM token; else an
-access key pair from the environment (``HUAWEICLOUD_SDK_*``, then Terraform's ``HW_*``), given
-in code, or from the profile file; else, only when ``auth.source = "ecs-metadata"`` asks for it,
-the ECS metadata service's temporary credentials (fetched later, asynchronously, by the Waiter).
-Only this module reads the token, profile and API auth files.
+The order is the contract's, and the official SDK's chain where they overlap: an IAM token;
+else an OIDC agency (``HUAWEICLOUD_OIDC_*``: STS exchanges an ID token, given, in a file or
+fetched from GitHub Actions); else the environment: ID-token federation
+(``HUAWEICLOUD_SDK_IDP_ID`` and ``_ID_TOKEN_FILE``), then an access key pair
+(``HUAWEICLOUD_SDK_*``, then Terraform's ``HW_*``) or one given in code; else the profile file
+(``idp_id`` and ``id_token_file``, then ``ak`` and ``sk``); else, only when
+``auth.source = "ecs-metadata"`` asks for it, the ECS metadata service; else pod identity
+(``HC_CONTAINER_*``). Whatever needs the network (every source of temporary keys) is only
+described here (:class:`Credentials.exchange`) and done when the Waiter starts
+(``_plan/_start``, with ``_exchange``). Only this module reads the token, ID token, profile and
+API auth files.
 
 ``--api http`` is the exception to the order: its URL template may name any host, so it gets
 no Huawei credentials unless ``api.huawei_auth`` asks for them, and takes the API's own auth
@@ -24,7 +30,7 @@ import structlog
 from .._config._files import KIB, TooLarge, read_at_most, size_text
 from .._config._secrets import is_header_safe, is_header_value_safe
 from .._config._settings import Settings, source_of
-from .._config._table import SPECS_BY_NAME, shown
+from .._config._table import DEFAULT_OIDC_AUDIENCE, SPECS_BY_NAME, shown
 from .._errors import ConfigError
 from .._redact import remember_secrets
 from ._signing import AkSkCredentials
@@ -34,9 +40,15 @@ __all__ = [
     "NO_HUAWEI_CREDENTIALS",
     "ApiAuthHeader",
     "Credentials",
+    "Exchange",
+    "GithubIdToken",
+    "IdTokenFederation",
+    "OidcAgency",
+    "PodIdentity",
     "credentials_for",
     "find_api_auth",
     "find_credentials",
+    "read_id_token",
 ]
 
 # The SDK's default profile file: ~/.huaweicloud/credentials, section [basic].
@@ -45,7 +57,77 @@ _SECTION = "basic"
 # A token, a key pair or a header value is well under a KiB; this much is not one.
 SECRET_FILE_LIMIT = 64 * KIB
 
-Kind = Literal["token", "access-key", "ecs-metadata", "none"]
+Kind = Literal[
+    "token", "access-key", "ecs-metadata", "id-token", "oidc-agency", "pod-identity", "none"
+]
+# The SDK's defaults for an OIDC agency's session (OidcStsCredentialProvider).
+DEFAULT_SESSION_NAME = "oidc-sts-session"
+DEFAULT_OIDC_DURATION = 3600
+# The SDK's lifetime of keys got by ID-token federation (FederalAccessor): six hours.
+FEDERATION_DURATION = 6 * 60 * 60
+
+
+@dataclass(frozen=True)
+class IdTokenFederation:
+    """IAM exchanges the ID token in ``id_token_file`` (re-read each time) for temporary keys.
+
+    ``iam_endpoint`` is the profile file's own (the SDK reads it there); None: the settings'
+    ``iam_endpoint``, else the region's, resolved at start-up.
+    """
+
+    idp_id: str
+    id_token_file: Path
+    iam_endpoint: str | None
+    check: str  # what a refusal tells the user to check
+    setting: str = "idp_id"
+
+
+@dataclass(frozen=True)
+class GithubIdToken:
+    """GitHub Actions hands the job an ID token for ``audience`` (``permissions: id-token:
+    write``): GET ``request_url`` with ``&audience=`` and the request token as a Bearer."""
+
+    request_url: str
+    request_token: str = field(repr=False)
+    audience: str = DEFAULT_OIDC_AUDIENCE
+
+
+@dataclass(frozen=True)
+class OidcAgency:
+    """STS assumes an agency for an OIDC ID token (``POST /v5/agencies/assume-with-oidc``).
+
+    The ID token is ``id_token`` (given), else read from ``token_file`` each time, else
+    fetched from GitHub Actions each time (``github``).
+    """
+
+    provider_urn: str
+    agency_urn: str
+    session_name: str
+    duration_seconds: int
+    policy: str | None
+    policy_ids: tuple[str, ...] | None
+    token_source: str  # "environment HUAWEICLOUD_OIDC_ID_TOKEN", "file ...", "GitHub Actions"
+    id_token: str | None = field(default=None, repr=False)
+    token_file: Path | None = None
+    github: GithubIdToken | None = None
+    check: str = ""
+    setting: str = "oidc_provider_urn"
+
+
+@dataclass(frozen=True)
+class PodIdentity:
+    """A pod's temporary keys: POST ``uri`` with ``Authorization`` from ``token_file``."""
+
+    uri: str
+    token_file: Path
+    check: str = (
+        "check HC_CONTAINER_CREDENTIALS_FULL_URI and HC_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+        "(the pod's identity association)"
+    )
+    setting: str = "pod_credentials_uri"
+
+
+Exchange = IdTokenFederation | OidcAgency | PodIdentity
 
 
 @dataclass(frozen=True)
@@ -64,11 +146,13 @@ class Credentials:
     # The profile file's project_id: the plan uses it only when no project ID is set elsewhere.
     profile_project_id: str | None = None
     metadata_url: str | None = None
+    # How start-up gets temporary keys on the network (id-token, oidc-agency, pod-identity).
+    exchange: Exchange | None = None
 
     @property
     def signs(self) -> bool:
         """Whether requests are signed with an access key (and so IAM can name the project)."""
-        return self.kind in ("access-key", "ecs-metadata")
+        return self.kind not in ("token", "none")
 
     def describe(self) -> str:
         """One line for ``--show-config``: what is used, from where, and how."""
@@ -76,10 +160,25 @@ class Credentials:
             return self.source
         if self.kind == "token":
             return f"IAM token from {self.source} (sent as X-Auth-Token)"
+        refreshed = "fetched at start and refreshed before it expires (signed requests)"
         if self.kind == "ecs-metadata":
+            return f"temporary access key from {self.source}, {refreshed}"
+        exchange = self.exchange
+        if isinstance(exchange, IdTokenFederation):
             return (
-                f"temporary access key from {self.source}, fetched at start and refreshed "
-                "before it expires (signed requests)"
+                f"temporary access key from IAM for the ID token in {exchange.id_token_file} "
+                f"(ID-token federation, identity provider {exchange.idp_id}, from "
+                f"{self.source}), {refreshed}"
+            )
+        if isinstance(exchange, OidcAgency):
+            return (
+                f"temporary access key from STS for agency {exchange.agency_urn} (OIDC "
+                f"agency, from {self.source}; ID token from {exchange.token_source}), {refreshed}"
+            )
+        if isinstance(exchange, PodIdentity):
+            return (
+                f"temporary access key from the pod identity endpoint {exchange.uri} "
+                f"(from {self.source}), {refreshed}"
             )
         temporary = "temporary " if self.keys and self.keys.security_token else ""
         project = (
@@ -160,36 +259,198 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> Credentials:
     remember_secrets(
         settings.token, settings.access_key, settings.secret_key, settings.security_token
     )
-    if settings.token:
-        return Credentials(
-            "token", source_of(settings, "token") or "Settings.token", token=settings.token
-        )
-    if settings.token_file is not None:
+    remember_secrets(settings.oidc_id_token, settings.github_request_token)
+    if settings.token or settings.token_file is not None:
+        if warn:
+            _warn_if_token_and_keys(settings)
+        if settings.token:
+            source = source_of(settings, "token") or "Settings.token"
+            return Credentials("token", source, token=settings.token)
+        assert settings.token_file is not None
         token = _read_token_file(settings.token_file, warn=warn)
         return Credentials("token", f"file {settings.token_file}", token=token)
+    if settings.oidc_provider_urn or settings.oidc_agency_urn:
+        return _oidc_agency(settings, warn=warn)
+    if settings.idp_id or settings.id_token_file is not None:
+        return _federation_from_settings(settings, warn=warn)
     if settings.access_key and settings.secret_key:
         keys = AkSkCredentials(settings.access_key, settings.secret_key, settings.security_token)
         source = source_of(settings, "access_key") or "Settings.access_key"
         return Credentials("access-key", source, keys=keys)
     path = settings.credentials_file or _default_profile()
     if path is not None:
-        keys, project_id = _read_profile(path, settings, warn=warn)
-        return Credentials(
-            "access-key", f"profile file {path}", keys=keys, profile_project_id=project_id
-        )
+        return _read_profile(path, settings, warn=warn)
     if settings.source == "ecs-metadata":
         return Credentials(
             "ecs-metadata",
             f"the ECS metadata service at {settings.metadata_url}",
             metadata_url=settings.metadata_url,
         )
+    if settings.pod_credentials_uri or settings.pod_token_file is not None:
+        return _pod_identity(settings, warn=warn)
     raise ConfigError(
         "no credentials: set WAITER_AUTH_TOKEN (or HW_AUTH_TOKEN, OS_AUTH_TOKEN) or "
         "--token-file PATH; or an access key pair (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, "
         f"or HW_ACCESS_KEY and HW_SECRET_KEY); or a profile file {DEFAULT_PROFILE} "
-        '(auth.credentials_file); or, on an ECS with an agency, auth.source = "ecs-metadata"',
+        "(auth.credentials_file); or, keyless, an OIDC agency (HUAWEICLOUD_OIDC_PROVIDER_URN "
+        "and HUAWEICLOUD_OIDC_AGENCY_URN), ID-token federation (HUAWEICLOUD_SDK_IDP_ID and "
+        "HUAWEICLOUD_SDK_ID_TOKEN_FILE) or pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI); "
+        'or, on an ECS with an agency, auth.source = "ecs-metadata"',
         setting="token",
     )
+
+
+def _named(settings: Settings, name: str) -> str:
+    """Where a setting came from, or the field given in code: for messages and sources."""
+    return source_of(settings, name) or f"Settings.{name}"
+
+
+def _variable(settings: Settings, name: str) -> str:
+    """The variable to check or set: ``HUAWEICLOUD_SDK_IDP_ID`` rather than its source."""
+    where = source_of(settings, name)
+    if where is not None:
+        return where.removeprefix("environment ")
+    env = SPECS_BY_NAME[name].env
+    return env[0] if env else f"Settings.{name}"
+
+
+def _warn_if_token_and_keys(settings: Settings) -> None:
+    """An IAM token wins over an access key pair given as well: say so, naming both."""
+    if not (settings.access_key and settings.secret_key):
+        return
+    token = "token" if settings.token else "token_file"
+    used = _named(settings, token) if settings.token else f"file {settings.token_file}"
+    structlog.get_logger("waiter").warning(
+        "token_and_access_key_both_set",
+        token=used,
+        access_key=_named(settings, "access_key"),
+        used=used,
+        fix=f"unset one of them; the IAM token ({_variable(settings, token)}) wins",
+    )
+
+
+def _missing_half(settings: Settings, given: str, missing: str, what: str) -> ConfigError:
+    return ConfigError(
+        f"{_variable(settings, given)} is set but {_variable(settings, missing)} is not: "
+        f"{what} needs both; set {_variable(settings, missing)}, or unset "
+        f"{_variable(settings, given)}",
+        setting=missing,
+    )
+
+
+def _federation_from_settings(settings: Settings, *, warn: bool) -> Credentials:
+    """``HUAWEICLOUD_SDK_IDP_ID`` and ``HUAWEICLOUD_SDK_ID_TOKEN_FILE`` (or the fields)."""
+    if not settings.idp_id:
+        raise _missing_half(settings, "id_token_file", "idp_id", "ID-token federation")
+    if settings.id_token_file is None:
+        raise _missing_half(settings, "idp_id", "id_token_file", "ID-token federation")
+    idp, file = _variable(settings, "idp_id"), _variable(settings, "id_token_file")
+    where = f"{file} {shown(settings.id_token_file, bare=True)}"
+    fix = f"fix the path given by {file}"
+    read_id_token(settings.id_token_file, where, fix, "id_token_file", warn=warn)
+    federation = IdTokenFederation(
+        settings.idp_id,
+        settings.id_token_file,
+        None,
+        check=f"check {idp} (the IAM identity provider) and the ID token in {file}",
+    )
+    source = f"{_named(settings, 'idp_id')} and {_named(settings, 'id_token_file')}"
+    return Credentials("id-token", source, exchange=federation)
+
+
+def _oidc_agency(settings: Settings, *, warn: bool) -> Credentials:
+    """``HUAWEICLOUD_OIDC_*``: the provider and agency URNs, and an ID token from somewhere."""
+    if not settings.oidc_provider_urn:
+        raise _missing_half(settings, "oidc_agency_urn", "oidc_provider_urn", "an OIDC agency")
+    if not settings.oidc_agency_urn:
+        raise _missing_half(settings, "oidc_provider_urn", "oidc_agency_urn", "an OIDC agency")
+    id_token, token_file, github = None, None, None
+    if settings.oidc_id_token:
+        token_source = _named(settings, "oidc_id_token")
+        id_token = settings.oidc_id_token
+    elif settings.oidc_token_file is not None:
+        token_file = settings.oidc_token_file
+        variable = _variable(settings, "oidc_token_file")
+        where = f"{variable} {shown(token_file, bare=True)}"
+        read_id_token(token_file, where, f"fix the path given by {variable}", "oidc_token_file",
+                      warn=warn)  # fmt: skip
+        token_source = f"file {token_file}"
+    elif settings.github_token_url and settings.github_request_token:
+        github = GithubIdToken(
+            settings.github_token_url, settings.github_request_token, settings.oidc_audience
+        )
+        token_source = f"GitHub Actions (audience {settings.oidc_audience})"
+    else:
+        raise ConfigError(
+            f"{_variable(settings, 'oidc_provider_urn')} is set but no ID token is given: set "
+            "HUAWEICLOUD_OIDC_ID_TOKEN or HUAWEICLOUD_OIDC_TOKEN_FILE; or, on GitHub Actions, "
+            "give the job permissions: id-token: write (waiter then asks GitHub for one)",
+            setting="oidc_id_token",
+        )
+    provider, agency = (
+        _variable(settings, "oidc_provider_urn"),
+        _variable(settings, "oidc_agency_urn"),
+    )
+    agency_exchange = OidcAgency(
+        provider_urn=settings.oidc_provider_urn,
+        agency_urn=settings.oidc_agency_urn,
+        session_name=settings.oidc_session_name or DEFAULT_SESSION_NAME,
+        duration_seconds=settings.oidc_duration_seconds or DEFAULT_OIDC_DURATION,
+        policy=settings.oidc_policy,
+        policy_ids=settings.oidc_policy_ids,
+        token_source=token_source,
+        id_token=id_token,
+        token_file=token_file,
+        github=github,
+        check=(
+            f"check {provider}, {agency} and the ID token ({token_source}): the agency must "
+            "trust that identity provider, and the provider the token's issuer and audience"
+        ),
+    )
+    return Credentials("oidc-agency", _named(settings, "oidc_provider_urn"),
+                       exchange=agency_exchange)  # fmt: skip
+
+
+def _pod_identity(settings: Settings, *, warn: bool) -> Credentials:
+    """``HC_CONTAINER_CREDENTIALS_FULL_URI`` and ``HC_CONTAINER_AUTHORIZATION_TOKEN_FILE``."""
+    if not settings.pod_credentials_uri:
+        raise _missing_half(settings, "pod_token_file", "pod_credentials_uri", "pod identity")
+    if settings.pod_token_file is None:
+        raise _missing_half(settings, "pod_credentials_uri", "pod_token_file", "pod identity")
+    variable = _variable(settings, "pod_token_file")
+    where = f"{variable} {shown(settings.pod_token_file, bare=True)}"
+    read_id_token(settings.pod_token_file, where, f"fix the path given by {variable}",
+                  "pod_token_file", warn=warn, header=True)  # fmt: skip
+    pod = PodIdentity(settings.pod_credentials_uri, settings.pod_token_file)
+    return Credentials("pod-identity", _named(settings, "pod_credentials_uri"), exchange=pod)
+
+
+def read_id_token(
+    path: Path, where: str, fix: str, setting: str, *, warn: bool = False, header: bool = False
+) -> str:
+    """An ID token (or the pod's authorization token) from its file, read bounded and masked.
+
+    Read when the settings are checked and again for each exchange: such files are rotated.
+    ``header``: the value is sent as a header, so it may hold inner spaces (``Bearer x``).
+    """
+    token = _read_secret_file(
+        path,
+        where,
+        fix,
+        setting,
+        f"{setting}_readable_by_others",
+        warn=warn,
+        empty="put the token in it",
+    )
+    if not (is_header_value_safe(token) if header else is_header_safe(token)):
+        # Never echo the value: it is a secret.
+        raise ConfigError(
+            f"{where} holds spaces or control characters inside the token; put only the "
+            "token in it",
+            setting=setting,
+        )
+    remember_secrets(token)
+    return token
 
 
 def _default_profile() -> Path | None:
@@ -251,17 +512,17 @@ def _read_secret_file(
 # --- the profile file -------------------------------------------------------------------------
 
 
-def _read_profile(
-    path: Path, settings: Settings, *, warn: bool
-) -> tuple[AkSkCredentials, str | None]:
-    """``[basic]`` ``ak``, ``sk`` and optional ``security_token``, ``project_id``."""
+def _read_profile(path: Path, settings: Settings, *, warn: bool) -> Credentials:
+    """``[basic]`` ``ak``, ``sk`` and optional ``security_token``, ``project_id``; or, first
+    (as the SDK has it), ``idp_id`` and ``id_token_file`` with optional ``iam_endpoint``."""
     given_by = source_of(settings, "credentials_file")
     where = f"credentials file {shown(path, bare=True)}" + (
         f" (from {given_by})" if given_by else ""
     )
     fix = (
         f"fix it, or point auth.credentials_file (or HUAWEICLOUD_SDK_CREDENTIALS_FILE) "
-        f"elsewhere; it needs a [{_SECTION}] section with ak = ... and sk = ..."
+        f"elsewhere; it needs a [{_SECTION}] section with ak = ... and sk = ... (or "
+        "idp_id = ... and id_token_file = ...)"
     )
     try:
         if warn:
@@ -288,6 +549,11 @@ def _read_profile(
     if not parser.has_section(_SECTION):
         raise ConfigError(f"{where} has no [{_SECTION}] section; {fix}", setting="credentials_file")
     section = parser[_SECTION]
+    project_id = _profile_project_id(section.get("project_id", "").strip() or None, where)
+    idp_id = section.get("idp_id", "").strip()
+    id_token_file = section.get("id_token_file", "").strip()
+    if idp_id and id_token_file:
+        return _profile_federation(path, section, where, project_id, warn=warn)
     ak, sk = section.get("ak", "").strip(), section.get("sk", "").strip()
     missing = [name for name, value in (("ak", ak), ("sk", sk)) if not value]
     if missing:
@@ -305,7 +571,15 @@ def _read_profile(
                 setting="credentials_file",
             )
     remember_secrets(ak, sk, security_token)
-    project_id = section.get("project_id", "").strip() or None
+    return Credentials(
+        "access-key",
+        f"profile file {path}",
+        keys=AkSkCredentials(ak, sk, security_token),
+        profile_project_id=project_id,
+    )
+
+
+def _profile_project_id(project_id: str | None, where: str) -> str | None:
     check = SPECS_BY_NAME["project_id"].check
     problem = check(project_id) if check else None
     if problem:
@@ -314,7 +588,39 @@ def _read_profile(
             "--project-id",
             setting="credentials_file",
         )
-    return AkSkCredentials(ak, sk, security_token), project_id
+    return project_id
+
+
+def _profile_federation(
+    path: Path,
+    section: configparser.SectionProxy,
+    where: str,
+    project_id: str | None,
+    *,
+    warn: bool,
+) -> Credentials:
+    """``[basic]`` ``idp_id`` and ``id_token_file``: ID-token federation, as the SDK reads it."""
+    token_path = Path(section["id_token_file"].strip()).expanduser()
+    token_where = f"{where}: [{_SECTION}] id_token_file {shown(token_path, bare=True)}"
+    read_id_token(token_path, token_where, f"fix id_token_file in {path}", "credentials_file",
+                  warn=warn)  # fmt: skip
+    iam_endpoint = section.get("iam_endpoint", "").strip() or None
+    check_url = SPECS_BY_NAME["iam_endpoint"].check
+    problem = check_url(iam_endpoint) if check_url and iam_endpoint else None
+    if problem:
+        raise ConfigError(
+            f"{where}: [{_SECTION}] iam_endpoint {problem}", setting="credentials_file"
+        )
+    federation = IdTokenFederation(
+        section["idp_id"].strip(),
+        token_path,
+        iam_endpoint.rstrip("/") if iam_endpoint else None,
+        check=f"check idp_id and the ID token in id_token_file in {path}",
+        setting="credentials_file",
+    )
+    return Credentials(
+        "id-token", f"profile file {path}", exchange=federation, profile_project_id=project_id
+    )
 
 
 def _ini_problem(error: configparser.Error) -> str:

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 from .._errors import ConfigError
 from ._load import layer
 from ._secrets import check_header_value, check_secret, key_pair_problem
-from ._table import DEFAULT_API_AUTH_HEADER, DEFAULT_METADATA_URL, SPECS
+from ._table import DEFAULT_API_AUTH_HEADER, DEFAULT_METADATA_URL, DEFAULT_OIDC_AUDIENCE, SPECS
 
 __all__ = ["Loaded", "Settings", "load_settings", "source_of"]
 
@@ -45,6 +45,8 @@ class Settings:
     metadata_url: str = DEFAULT_METADATA_URL
     # None: https://iam.{region}.myhuaweicloud.com, asked for the project ID when none is given.
     iam_endpoint: str | None = None
+    # None: https://sts.{region}.myhuaweicloud.com, for an OIDC agency's temporary keys.
+    sts_endpoint: str | None = None
     timeout: float = 1800.0
     min_interval: float = 2.0
     max_interval: float = 20.0
@@ -82,6 +84,26 @@ class Settings:
     security_token: str | None = field(default=None, repr=False)
     # The value of api_auth_header for --api http ("Bearer abc123").
     api_auth: str | None = field(default=None, repr=False)
+    # Keyless sources, read from the SDK's variables (see README, "Keyless CI"). ID-token
+    # federation: IAM exchanges the ID token in id_token_file for temporary keys.
+    idp_id: str | None = None
+    id_token_file: Path | None = None
+    # An OIDC agency: STS exchanges an ID token (given, in a file, or from GitHub Actions).
+    oidc_provider_urn: str | None = None
+    oidc_agency_urn: str | None = None
+    oidc_id_token: str | None = field(default=None, repr=False)
+    oidc_token_file: Path | None = None
+    oidc_session_name: str | None = None
+    oidc_duration_seconds: int | None = None
+    oidc_policy: str | None = None
+    oidc_policy_ids: tuple[str, ...] | None = None
+    oidc_audience: str = DEFAULT_OIDC_AUDIENCE
+    # GitHub Actions' own variables, in a job with permissions id-token: write.
+    github_token_url: str | None = field(default=None, repr=False)
+    github_request_token: str | None = field(default=None, repr=False)
+    # Pod identity (CCE): the pod's credentials endpoint and the token file it wants.
+    pod_credentials_uri: str | None = None
+    pod_token_file: Path | None = None
 
     # Where each value came from ("environment HUAWEICLOUD_SDK_AK"), for messages that name a
     # source. Set by load_settings only; not a setting, so not a field (and not copied by
@@ -102,7 +124,8 @@ class Settings:
                 f"({self.max_interval:g}); make --min-interval at most --max-interval",
                 setting="min_interval",
             )
-        for name in ("token", "access_key", "secret_key", "security_token"):
+        secrets = ("token", "access_key", "secret_key", "security_token")
+        for name in (*secrets, "oidc_id_token", "github_request_token"):
             check_secret(name, getattr(self, name))
         _check_key_pair(self)
         check_header_value("api_auth", self.api_auth)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_API_AUTH_HEADER",
     "DEFAULT_METADATA_URL",
+    "DEFAULT_OIDC_AUDIENCE",
     "SPECS",
     "SPECS_BY_NAME",
     "Spec",
@@ -32,6 +33,10 @@ __all__ = [
 
 # Where an ECS asks for the temporary credentials of its agency (the SDK's address).
 DEFAULT_METADATA_URL = "http://169.254.169.254/openstack/latest/securitykey"
+
+# The audience waiter asks GitHub Actions' ID tokens for (WAITER_OIDC_AUDIENCE): the client ID
+# the IAM identity provider is configured with must be the same.
+DEFAULT_OIDC_AUDIENCE = "sts.myhuaweicloud.com"
 
 # The header --api http sends the API's own credentials in (WAITER_API_AUTH, api.auth_file).
 DEFAULT_API_AUTH_HEADER = "Authorization"
@@ -144,6 +149,18 @@ def parse_patterns(raw: object) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+def parse_ids(raw: object) -> tuple[str, ...]:
+    """A comma-separated list, empty items skipped (the SDK's HUAWEICLOUD_OIDC_POLICY_IDS), or
+    a TOML list of strings."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValueError("a comma-separated list of IDs")
+    ids = tuple(item.strip() for item in items if item.strip())
+    if not ids:
+        raise ValueError("a comma-separated list of IDs")
+    return ids
+
+
 def choice(*options: str) -> Callable[[object], str]:
     def parse(raw: object) -> str:
         if isinstance(raw, str) and raw.strip().lower() in options:
@@ -162,6 +179,10 @@ def _more_than_zero(value: float) -> str | None:
 
 def _not_negative(value: float) -> str | None:
     return None if value >= 0 else f"must be 0 or more, got {value:g}"
+
+
+def _more_than_zero_or_unset(value: float | None) -> str | None:
+    return None if value is None else _more_than_zero(value)
 
 
 def _at_least_a_second(value: float) -> str | None:
@@ -336,6 +357,49 @@ SPECS: tuple[Spec, ...] = (
           "https://iam.{region}.myhuaweicloud.com",
           flag="--iam-endpoint", env=("HUAWEICLOUD_SDK_IAM_ENDPOINT",),
           check=_http_url("https://iam.cn-north-4.myhuaweicloud.com")),
+    Spec("sts_endpoint", "auth.sts_endpoint", parse_text,
+          "STS endpoint that exchanges an OIDC ID token for an agency's temporary keys; "
+          "default https://sts.{region}.myhuaweicloud.com",
+          env=("HUAWEICLOUD_SDK_STS_ENDPOINT",),
+          check=_http_url("https://sts.cn-north-4.myhuaweicloud.com")),
+    Spec("idp_id", "auth.idp_id", parse_text,
+          "ID-token federation: the IAM identity provider's ID (with id_token_file)",
+          env=("HUAWEICLOUD_SDK_IDP_ID",)),
+    Spec("id_token_file", "auth.id_token_file", parse_path,
+          "ID-token federation: file holding the OpenID Connect ID token (re-read each time)",
+          env=("HUAWEICLOUD_SDK_ID_TOKEN_FILE",)),
+    Spec("oidc_provider_urn", "auth.oidc_provider_urn", parse_text,
+          "OIDC agency: the identity provider's URN",
+          env=("HUAWEICLOUD_OIDC_PROVIDER_URN",)),
+    Spec("oidc_agency_urn", "auth.oidc_agency_urn", parse_text, "OIDC agency: the agency's URN",
+          env=("HUAWEICLOUD_OIDC_AGENCY_URN",)),
+    Spec("oidc_id_token", None, parse_text, "OIDC agency: the ID token itself", secret=True,
+          env=("HUAWEICLOUD_OIDC_ID_TOKEN",)),
+    Spec("oidc_token_file", "auth.oidc_token_file", parse_path,
+          "OIDC agency: file holding the ID token (re-read each time)",
+          env=("HUAWEICLOUD_OIDC_TOKEN_FILE",)),
+    Spec("oidc_session_name", "auth.oidc_session_name", parse_text,
+          "OIDC agency: the session name; default oidc-sts-session",
+          env=("HUAWEICLOUD_OIDC_SESSION_NAME",)),
+    Spec("oidc_duration_seconds", "auth.oidc_duration_seconds", parse_count,
+          "OIDC agency: how long the temporary keys last, seconds; default 3600",
+          env=("HUAWEICLOUD_OIDC_DURATION_SECONDS",), check=_more_than_zero_or_unset),
+    Spec("oidc_policy", "auth.oidc_policy", parse_text,
+          "OIDC agency: a session policy (JSON) narrowing it",
+          env=("HUAWEICLOUD_OIDC_POLICY",)),
+    Spec("oidc_policy_ids", "auth.oidc_policy_ids", parse_ids,
+          "OIDC agency: IDs of policies narrowing the session, comma-separated",
+          env=("HUAWEICLOUD_OIDC_POLICY_IDS",)),
+    Spec("oidc_audience", "auth.oidc_audience", parse_text,
+          "OIDC agency on GitHub Actions: the audience of the ID token waiter asks GitHub for",
+          env=("WAITER_OIDC_AUDIENCE",)),
+    Spec("pod_credentials_uri", "auth.pod_credentials_uri", parse_text,
+          "pod identity: where the pod's temporary keys are asked for",
+          env=("HC_CONTAINER_CREDENTIALS_FULL_URI",),
+          check=_http_url("http://169.254.170.2/v1/credentials")),
+    Spec("pod_token_file", "auth.pod_token_file", parse_path,
+          "pod identity: file holding the token sent as Authorization (re-read each time)",
+          env=("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",)),
     Spec("timeout", "poll.timeout", parse_seconds, "overall deadline, seconds",
           flag="--timeout", env=("WAITER_TIMEOUT",), check=_more_than_zero),
     Spec("min_interval", "poll.min_interval", parse_seconds,
@@ -415,6 +479,13 @@ SPECS: tuple[Spec, ...] = (
           env=("HUAWEICLOUD_SDK_SK", "HW_SECRET_KEY")),
     Spec("security_token", None, parse_text, "security token of temporary credentials",
           secret=True, env=("HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN")),
+    # GitHub Actions' own values for the job: secrets, never in a file or on the command line.
+    Spec("github_token_url", None, parse_text,
+          "GitHub Actions: where a job with id-token: write asks for ID tokens", secret=True,
+          env=("ACTIONS_ID_TOKEN_REQUEST_URL",), check=_http_url("https://example.test/token")),
+    Spec("github_request_token", None, parse_text,
+          "GitHub Actions: the token that asks for ID tokens", secret=True,
+          env=("ACTIONS_ID_TOKEN_REQUEST_TOKEN",)),
     Spec("api_auth", None, parse_text,
           "with --api http: the value of the API's auth header, e.g. 'Bearer abc123'",
           secret=True, env=("WAITER_API_AUTH",)),

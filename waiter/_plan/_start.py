@@ -1,10 +1,12 @@
 """Start-up: what a Waiter does once, on the network, before the first poll.
 
-Temporary credentials from the ECS metadata service (then kept fresh in the background), and
-the project ID from IAM when AK/SK come without one. The plan (``_plan.py``) has already
-decided whether either is needed; a failure here is a ConfigError saying what to fix, since
-nothing has been polled yet. The result, :class:`Access`, is what the task API client is made
-with.
+Temporary credentials (then kept fresh in the background): from the ECS metadata service, or
+in exchange for an ID token (IAM's ID-token federation, an STS OIDC agency) or a pod's
+identity token (``_auth/_exchange``), with the IAM and STS endpoints resolved here from the
+settings and the region; and the project ID from IAM when AK/SK come without one. The plan
+(``_plan.py``) has already decided whether either is needed; a failure here is a ConfigError
+saying what to fix, since nothing has been polled yet. The result, :class:`Access`, is what
+the task API client is made with.
 """
 
 from __future__ import annotations
@@ -12,18 +14,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from .._auth._exchange import fetcher_for
 from .._auth._headers import HeaderAuth, NoAuth, SigningAuth, TokenAuth
 from .._auth._metadata import fetch_temporary_keys, keep_fresh
+from .._auth._sources import Credentials, Exchange, IdTokenFederation, OidcAgency, PodIdentity
+from .._config._settings import Settings
+from .._config._table import shown
 from .._errors import ApiError, ConfigError
 from .._event_log import EventLog
 from .._http._client import Auth, retry_transient
 from ._iam import look_up_project_id
-from ._plan import Plan
+from ._plan import Plan, is_loopback
+from ._regions import default_endpoint, iam_endpoint
 
-__all__ = ["Access", "start", "start_up_work"]
+__all__ = ["Access", "exchange_endpoint", "start", "start_up_work"]
+
+# The SDK's endpoints when no region says otherwise (IamHelper, StsHelper).
+_GLOBAL_IAM = "https://iam.myhuaweicloud.com"
+_DEFAULT_STS = "https://sts.cn-north-4.myhuaweicloud.com"
+_STS_TEMPLATE = "https://sts.{region}.myhuaweicloud.com"
 
 
 @dataclass
@@ -60,6 +73,8 @@ async def start(session: aiohttp.ClientSession, plan: Plan, *, logger: EventLog)
     base: TokenAuth | SigningAuth | NoAuth
     if found.kind == "ecs-metadata":
         base, refresher = await _from_metadata(session, plan, logger)
+    elif found.exchange is not None:
+        base, refresher = await _from_exchange(session, plan.settings, found, logger)
     elif found.token is not None:
         base = TokenAuth(found.token, found.source)
     elif found.keys is not None:
@@ -89,6 +104,11 @@ def start_up_work(plan: Plan) -> str:
     work = []
     if plan.credentials.kind == "ecs-metadata":
         work.append(f"fetching temporary credentials from {plan.credentials.metadata_url}")
+    exchange = plan.credentials.exchange
+    if exchange is not None:
+        work.append(
+            f"fetching temporary credentials from {exchange_endpoint(plan.settings, exchange)}"
+        )
     if plan.lookup is not None:
         work.append(f"looking up the project ID from IAM at {plan.lookup.iam_endpoint}")
     return " and ".join(work) or "preparing the first request"
@@ -111,7 +131,94 @@ async def _from_metadata(
     logger.info("credentials_fetched", source=url, expires_at=temporary.expires_at.isoformat())
     auth = SigningAuth(temporary.keys, source=found.source)
     refresher = asyncio.create_task(
-        keep_fresh(auth, session, url, temporary.expires_at, logger=logger),
+        keep_fresh(
+            auth,
+            lambda: fetch_temporary_keys(session, url),
+            temporary.expires_at,
+            source=url,
+            logger=logger,
+        ),
+        name="waiter:refresh-credentials",
+    )
+    return auth, refresher
+
+
+def exchange_endpoint(settings: Settings, exchange: Exchange) -> str:
+    """Where ``exchange`` asks for keys: IAM or STS (given, else the region's), or the pod URI.
+
+    IAM: the profile file's ``iam_endpoint``, else ``auth.iam_endpoint`` (or
+    HUAWEICLOUD_SDK_IAM_ENDPOINT), else the region's, else the SDK's global one. STS:
+    ``auth.sts_endpoint`` (or HUAWEICLOUD_SDK_STS_ENDPOINT), else the region's, else the SDK's.
+    """
+    region = settings.region
+    if isinstance(exchange, PodIdentity):
+        return exchange.uri
+    if isinstance(exchange, IdTokenFederation):
+        template = exchange.iam_endpoint or settings.iam_endpoint
+        default = iam_endpoint(region) if region else _GLOBAL_IAM
+    else:
+        template = settings.sts_endpoint
+        default = default_endpoint(_STS_TEMPLATE, region) if region else _DEFAULT_STS
+    if template is None:
+        return default
+    if "{region}" in template and not region:
+        raise ConfigError(
+            f"the endpoint {shown(template, bare=True)} holds {{region}} but no region is set: "
+            "set it with --region, WAITER_REGION or kps.region",
+            setting="region",
+        )
+    return template.replace("{region}", region or "").rstrip("/")
+
+
+def _where(exchange: Exchange, endpoint: str) -> tuple[str, str]:
+    """ "IAM at ...": who is asked; and the variable that names that endpoint."""
+    if isinstance(exchange, IdTokenFederation):
+        return f"IAM at {endpoint}", "auth.iam_endpoint (HUAWEICLOUD_SDK_IAM_ENDPOINT)"
+    if isinstance(exchange, OidcAgency):
+        return f"STS at {endpoint}", "auth.sts_endpoint (HUAWEICLOUD_SDK_STS_ENDPOINT)"
+    return f"the pod identity endpoint {endpoint}", "HC_CONTAINER_CREDENTIALS_FULL_URI"
+
+
+def _check_endpoint(settings: Settings, exchange: Exchange, endpoint: str, named: str) -> None:
+    """https, or this machine; a pod's endpoint may also be on the node's link (169.254/16),
+    as the ECS metadata service is. ``allow_insecure_http`` lifts it, as for the API."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    on_link = isinstance(exchange, PodIdentity) and host.startswith("169.254.")
+    if parts.scheme == "https" or settings.allow_insecure_http or is_loopback(host) or on_link:
+        return
+    raise ConfigError(
+        f"{named} {shown(endpoint, bare=True)} is plain http and not on this machine: the "
+        "ID token and the temporary keys would cross in clear text; use https, or pass "
+        "--allow-insecure-http (tls.allow_insecure_http) if you really mean it",
+        setting=exchange.setting,
+    )
+
+
+async def _from_exchange(
+    session: aiohttp.ClientSession, settings: Settings, found: Credentials, logger: EventLog
+) -> tuple[SigningAuth, asyncio.Task[None]]:
+    exchange = found.exchange
+    assert exchange is not None
+    endpoint = exchange_endpoint(settings, exchange)
+    where, named = _where(exchange, endpoint)
+    _check_endpoint(settings, exchange, endpoint, named)
+    github = exchange.github if isinstance(exchange, OidcAgency) else None
+    if github is not None:
+        _check_endpoint(settings, exchange, github.request_url, "ACTIONS_ID_TOKEN_REQUEST_URL")
+    fetch = fetcher_for(session, exchange, endpoint)
+    try:
+        temporary = await retry_transient(fetch)
+    except ApiError as error:
+        raise ConfigError(
+            f"no temporary credentials from {where} for the credentials from {found.source}: "
+            f"{error}; {exchange.check}",
+            setting=exchange.setting,
+        ) from None
+    logger.info("credentials_fetched", source=where, expires_at=temporary.expires_at.isoformat())
+    auth = SigningAuth(temporary.keys, source=f"temporary credentials from {found.source}")
+    refresher = asyncio.create_task(
+        keep_fresh(auth, fetch, temporary.expires_at, source=where, logger=logger),
         name="waiter:refresh-credentials",
     )
     return auth, refresher
