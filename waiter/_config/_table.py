@@ -244,6 +244,19 @@ def _http_url(example: str) -> Callable[[str | None], str | None]:
 _endpoint = _http_url("https://kms.cn-north-4.myhuaweicloud.com")
 
 
+def _request_url(value: str | None) -> str | None:
+    """An http(s) URL that may carry a query (GitHub's ID token URL does)."""
+    if value is None:
+        return None
+    problem = _userinfo(value)
+    if problem:
+        return problem
+    base = value.split("?", 1)[0]
+    if value.isprintable() and " " not in value and not _endpoint(base):
+        return None
+    return f"must be an http(s) URL, got {shown(value)}"
+
+
 def _url_template(value: str | None) -> str | None:
     if value is None:
         return None
@@ -482,7 +495,7 @@ SPECS: tuple[Spec, ...] = (
     # GitHub Actions' own values for the job: secrets, never in a file or on the command line.
     Spec("github_token_url", None, parse_text,
           "GitHub Actions: where a job with id-token: write asks for ID tokens", secret=True,
-          env=("ACTIONS_ID_TOKEN_REQUEST_URL",), check=_http_url("https://example.test/token")),
+          env=("ACTIONS_ID_TOKEN_REQUEST_URL",), check=_request_url),
     Spec("github_request_token", None, parse_text,
           "GitHub Actions: the token that asks for ID tokens", secret=True,
           env=("ACTIONS_ID_TOKEN_REQUEST_TOKEN",)),
