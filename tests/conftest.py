@@ -12,11 +12,13 @@ from waiter import _redact
 
 # Variables that could make a test read the developer's real config or credentials, or send
 # traffic anywhere but 127.0.0.1.
-_LEAKY_PREFIXES = ("WAITER_", "HW_", "OS_", "HUAWEICLOUD_")
+# And the pod's HC_CONTAINER_* and GitHub Actions' ACTIONS_ID_TOKEN_* (set on a runner with
+# id-token: write): no test may see the real ones, nor ask GitHub for a token.
+_LEAKY_PREFIXES = ("WAITER_", "HW_", "OS_", "HUAWEICLOUD_", "HC_CONTAINER_", "ACTIONS_ID_TOKEN_")
 _LEAKY_NAMES = {
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-    "SSL_CERT_FILE", "XDG_CONFIG_HOME",
+    "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "REQUEST_METHOD", "XDG_CONFIG_HOME",
 }  # fmt: skip
 
 

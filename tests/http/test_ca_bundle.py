@@ -28,8 +28,6 @@ from waiter._config._settings import load_settings
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
-NEEDS_ENV = pytest.mark.xfail(strict=True, reason="needs the env tuple change")
-
 
 def _openssl(*args: str | Path) -> None:
     subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=60)
@@ -103,7 +101,6 @@ def test_without_the_ca_the_certificate_is_refused(pki):
     assert source is None
 
 
-@NEEDS_ENV
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 def test_the_sdks_variables_trust_the_private_ca(pki, variable):
     result, source = run_with(pki, {variable: str(pki["ca"])})
@@ -111,7 +108,6 @@ def test_the_sdks_variables_trust_the_private_ca(pki, variable):
     assert source == f"environment {variable}"
 
 
-@NEEDS_ENV
 def test_requests_ca_bundle_comes_before_curl_ca_bundle_as_in_requests(pki):
     variables = {"REQUESTS_CA_BUNDLE": str(pki["ca"]), "CURL_CA_BUNDLE": str(pki["other_ca"])}
     result, source = run_with(pki, variables)

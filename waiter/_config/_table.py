@@ -436,7 +436,7 @@ SPECS: tuple[Spec, ...] = (
           "bulk status listing (KPS running-tasks/failed-tasks); auto = on from 20 pending tasks",
           flag="--bulk"),
     Spec("ca_bundle", "tls.ca_bundle", parse_path, "private CA bundle (PEM); default system store",
-          flag="--ca-bundle", env=("SSL_CERT_FILE",)),
+          flag="--ca-bundle", env=("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")),
     Spec("allow_insecure_http", "tls.allow_insecure_http", parse_bool,
           "allow a plain http:// endpoint that is not on loopback",
           flag="--allow-insecure-http"),

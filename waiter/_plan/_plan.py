@@ -115,6 +115,9 @@ _HUAWEI_HEADERS = {
     "token": {"x-auth-token"},
     "access-key": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
     "ecs-metadata": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+    "id-token": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+    "oidc-agency": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
+    "pod-identity": {"authorization", "x-sdk-date", "x-project-id", "x-security-token"},
 }
 
 
@@ -219,6 +222,6 @@ def _tls(settings: Settings) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(
             f"tls.ca_bundle {shown(settings.ca_bundle, bare=True)} cannot be loaded ({error}); "
-            "fix --ca-bundle or SSL_CERT_FILE",
+            "fix --ca-bundle, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE",
             setting="ca_bundle",
         ) from None
