@@ -4,6 +4,7 @@ template and warns once, and the SDK's per-region variable sets the endpoint.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ from virtual_time import run_virtual
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
 from waiter._config._settings import load_settings
 from waiter._plan._plan import make_plan
+from waiter._plan._regions import (
+    DEFAULT_STS_ENDPOINT,
+    GLOBAL_IAM_ENDPOINT,
+    KPS_ENDPOINTS,
+    iam_endpoint_for,
+    sts_endpoint_for,
+)
 
 
 def endpoint_of(env: dict[str, str], **flags: str) -> tuple[str, str | None]:
@@ -28,7 +36,7 @@ def endpoint_of(env: dict[str, str], **flags: str) -> tuple[str, str | None]:
         ("cn-north-4", "https://kms.cn-north-4.myhuaweicloud.com"),
         ("ap-southeast-1", "https://kms.ap-southeast-1.myhuaweicloud.com"),
         ("tr-west-1", "https://kms.tr-west-1.myhuaweicloud.com"),
-        ("eu-west-101", "https://kms.eu-west-101.myhuaweicloud.eu"),
+        ("ru-moscow-1", "https://kms.ru-moscow-1.myhuaweicloud.com"),
     ],
 )
 def test_a_known_region_maps_to_its_endpoint(region: str, endpoint: str):
@@ -118,3 +126,52 @@ def test_the_per_region_endpoint_is_used_for_the_wait():
     [result] = run_virtual(scenario())
 
     assert result.outcome is Outcome.SUCCESS
+
+
+# --- the tables are the official SDK's (huaweicloudsdkkps / huaweicloudsdkcore 3.1.219) -------
+
+
+def test_every_kps_region_of_the_sdk_is_known_with_the_sdks_endpoint():
+    kps_region = pytest.importorskip("huaweicloudsdkkps.v3.region.kps_region")
+    sdk = {name: region.endpoints for name, region in kps_region.KpsRegion.static_fields.items()}
+
+    ours = {name: [endpoint] for name, endpoint in KPS_ENDPOINTS.items()}
+
+    assert ours == sdk  # every region, and nothing the SDK does not have (eu-west-101)
+    for region, [endpoint] in sdk.items():
+        env = {"WAITER_REGION": region, "WAITER_PROJECT_ID": PROJECT}
+        assert endpoint_of(env) == (endpoint, None), region
+
+
+def _sdk_regions(table: str) -> list[str]:
+    # The regions the SDK's own table has, read from its source: it offers no listing.
+
+    endpoint = pytest.importorskip("huaweicloudsdkcore.auth.endpoint")
+    source = Path(endpoint.__file__).read_text()
+    body = re.search(table + r" = \{(.*?)\}", source, re.S)
+    assert body is not None
+    return re.findall(r'"([a-z0-9-]+)":', body.group(1))
+
+
+@pytest.mark.parametrize("table", ["__IAM_ENDPOINT_DICT", "__STS_ENDPOINT_DICT"])
+def test_iam_and_sts_endpoints_are_the_sdks_for_every_region_and_for_none(table: str):
+    endpoint = pytest.importorskip("huaweicloudsdkcore.auth.endpoint")
+    regions = [*_sdk_regions(table), "xx-moon-1", "eu-west-101", None]
+    for region in regions:
+        if table == "__IAM_ENDPOINT_DICT":
+            sdk = endpoint.get_iam_endpoint_by_id(region, GLOBAL_IAM_ENDPOINT)
+            assert iam_endpoint_for(region) == sdk, region
+        else:
+            sdk = endpoint.get_sts_endpoint_by_id(region, DEFAULT_STS_ENDPOINT)
+            assert sts_endpoint_for(region) == sdk, region
+    assert GLOBAL_IAM_ENDPOINT == "https://iam.myhuaweicloud.com"
+
+
+def test_project_lookup_asks_the_iam_the_sdk_would_ask():
+    endpoint = pytest.importorskip("huaweicloudsdkcore.auth.endpoint")
+    for region in ["cn-north-4", "my-kualalumpur-1", "ru-moscow-1", "xx-moon-1"]:
+        plan = make_plan(Settings(access_key="AK", secret_key="SK", region=region))
+        assert plan.lookup is not None
+        assert plan.lookup.iam_endpoint == endpoint.get_iam_endpoint_by_id(
+            region, "https://iam.myhuaweicloud.com"
+        ), region

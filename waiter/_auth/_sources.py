@@ -145,6 +145,8 @@ class Credentials:
     keys: AkSkCredentials | None = None
     # The profile file's project_id: the plan uses it only when no project ID is set elsewhere.
     profile_project_id: str | None = None
+    # The profile file's iam_endpoint: IAM as the SDK picks it comes from there first.
+    profile_iam_endpoint: str | None = None
     metadata_url: str | None = None
     # How start-up gets temporary keys on the network (id-token, oidc-agency, pod-identity).
     exchange: Exchange | None = None
@@ -550,10 +552,11 @@ def _read_profile(path: Path, settings: Settings, *, warn: bool) -> Credentials:
         raise ConfigError(f"{where} has no [{_SECTION}] section; {fix}", setting="credentials_file")
     section = parser[_SECTION]
     project_id = _profile_project_id(section.get("project_id", "").strip() or None, where)
+    iam_endpoint = _profile_iam_endpoint(section, where)
     idp_id = section.get("idp_id", "").strip()
     id_token_file = section.get("id_token_file", "").strip()
     if idp_id and id_token_file:
-        return _profile_federation(path, section, where, project_id, warn=warn)
+        return _profile_federation(path, section, where, project_id, iam_endpoint, warn=warn)
     ak, sk = section.get("ak", "").strip(), section.get("sk", "").strip()
     missing = [name for name, value in (("ak", ak), ("sk", sk)) if not value]
     if missing:
@@ -576,7 +579,19 @@ def _read_profile(path: Path, settings: Settings, *, warn: bool) -> Credentials:
         f"profile file {path}",
         keys=AkSkCredentials(ak, sk, security_token),
         profile_project_id=project_id,
+        profile_iam_endpoint=iam_endpoint,
     )
+
+
+def _profile_iam_endpoint(section: configparser.SectionProxy, where: str) -> str | None:
+    iam_endpoint = section.get("iam_endpoint", "").strip() or None
+    check_url = SPECS_BY_NAME["iam_endpoint"].check
+    problem = check_url(iam_endpoint) if check_url and iam_endpoint else None
+    if problem:
+        raise ConfigError(
+            f"{where}: [{_SECTION}] iam_endpoint {problem}", setting="credentials_file"
+        )
+    return iam_endpoint.rstrip("/") if iam_endpoint else None
 
 
 def _profile_project_id(project_id: str | None, where: str) -> str | None:
@@ -596,6 +611,7 @@ def _profile_federation(
     section: configparser.SectionProxy,
     where: str,
     project_id: str | None,
+    iam_endpoint: str | None,
     *,
     warn: bool,
 ) -> Credentials:
@@ -604,22 +620,19 @@ def _profile_federation(
     token_where = f"{where}: [{_SECTION}] id_token_file {shown(token_path, bare=True)}"
     read_id_token(token_path, token_where, f"fix id_token_file in {path}", "credentials_file",
                   warn=warn)  # fmt: skip
-    iam_endpoint = section.get("iam_endpoint", "").strip() or None
-    check_url = SPECS_BY_NAME["iam_endpoint"].check
-    problem = check_url(iam_endpoint) if check_url and iam_endpoint else None
-    if problem:
-        raise ConfigError(
-            f"{where}: [{_SECTION}] iam_endpoint {problem}", setting="credentials_file"
-        )
     federation = IdTokenFederation(
         section["idp_id"].strip(),
         token_path,
-        iam_endpoint.rstrip("/") if iam_endpoint else None,
+        iam_endpoint,
         check=f"check idp_id and the ID token in id_token_file in {path}",
         setting="credentials_file",
     )
     return Credentials(
-        "id-token", f"profile file {path}", exchange=federation, profile_project_id=project_id
+        "id-token",
+        f"profile file {path}",
+        exchange=federation,
+        profile_project_id=project_id,
+        profile_iam_endpoint=iam_endpoint,
     )
 
 

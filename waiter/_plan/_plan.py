@@ -22,7 +22,7 @@ from .._config._table import SPECS_BY_NAME, shown
 from .._engine._policy import Policy
 from .._engine._status import StatusClassifier
 from .._errors import ConfigError
-from ._regions import KNOWN_REGIONS, default_endpoint, iam_endpoint
+from ._regions import KNOWN_REGIONS, default_endpoint, iam_endpoint_for
 
 __all__ = ["Plan", "ProjectLookup", "is_loopback", "make_plan"]
 
@@ -145,7 +145,13 @@ def _lookup(settings: Settings, credentials: Credentials) -> ProjectLookup:
             "so that waiter can look it up from IAM",
             setting="project_id",
         )
-    template = settings.iam_endpoint or iam_endpoint(settings.region)
+    # As the SDK picks it: the profile file's, the setting (HUAWEICLOUD_SDK_IAM_ENDPOINT), the
+    # region's from the SDK's table, else the global endpoint.
+    template = (
+        credentials.profile_iam_endpoint
+        or settings.iam_endpoint
+        or iam_endpoint_for(settings.region)
+    )
     endpoint = template.replace("{region}", settings.region).rstrip("/")
     _check_scheme(endpoint, settings, "auth.iam_endpoint")
     return ProjectLookup(endpoint, settings.region)
@@ -186,7 +192,7 @@ def _endpoint_for(settings: Settings, kind: ApiKind) -> str:
                 setting="region",
             )
         if settings.endpoint is None:
-            template = default_endpoint(template, settings.region)
+            template = default_endpoint(template, settings.region, kind.name)
         else:
             template = template.replace("{region}", settings.region)
     return template.rstrip("/")

@@ -1,58 +1,123 @@
-"""Huawei Cloud regions: which ones serve KPS, and where a region's endpoints live.
+"""Huawei Cloud regions: where KPS, IAM and STS answer for each, as the official SDK has it.
 
-The list follows the official SDKs' ``KpsRegion`` tables (KPS shares its host name, ``kms``,
-with the key management service). A region missing from it still works, with the usual
-endpoint template and a warning: Huawei opens regions faster than any table is updated.
+The tables are huaweicloudsdkkps 3.1.219's ``KpsRegion`` (KPS shares its host name, ``kms``,
+with the key management service) and huaweicloudsdkcore 3.1.219's IAM and STS endpoint tables;
+``tests/plan/test_regions.py`` compares them with the SDK's own, so drift is caught. A region
+missing from the KPS table still works, with the usual endpoint template and a warning: Huawei
+opens regions faster than any table is updated.
 """
 
 from __future__ import annotations
 
-__all__ = ["KNOWN_REGIONS", "KPS_REGIONS", "default_endpoint", "iam_endpoint"]
+__all__ = [
+    "DEFAULT_STS_ENDPOINT",
+    "GLOBAL_IAM_ENDPOINT",
+    "KNOWN_REGIONS",
+    "KPS_ENDPOINTS",
+    "KPS_REGIONS",
+    "default_endpoint",
+    "iam_endpoint_for",
+    "sts_endpoint_for",
+]
 
-KPS_REGIONS = frozenset(
-    {
-        "af-south-1",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "cn-east-2",
-        "cn-east-3",
-        "cn-north-1",
-        "cn-north-2",
-        "cn-north-4",
-        "cn-north-9",
-        "cn-south-1",
-        "cn-south-2",
-        "cn-south-4",
-        "cn-southwest-2",
-        "eu-west-101",
-        "la-north-2",
-        "la-south-2",
-        "me-east-1",
-        "na-mexico-1",
-        "sa-brazil-1",
-        "tr-west-1",
-    }
-)
+# The SDK's answers for a region it has no IAM or STS entry for.
+GLOBAL_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"
+DEFAULT_STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"
 
-# The regions known to serve each API; another region gets a warning (no list: no check).
-KNOWN_REGIONS = {"kps": KPS_REGIONS}
+KPS_ENDPOINTS = {
+    "af-north-1": "https://kms.af-north-1.myhuaweicloud.com",
+    "af-south-1": "https://kms.af-south-1.myhuaweicloud.com",
+    "ap-southeast-1": "https://kms.ap-southeast-1.myhuaweicloud.com",
+    "ap-southeast-2": "https://kms.ap-southeast-2.myhuaweicloud.com",
+    "ap-southeast-3": "https://kms.ap-southeast-3.myhuaweicloud.com",
+    "ap-southeast-4": "https://kms.ap-southeast-4.myhuaweicloud.com",
+    "ap-southeast-5": "https://kms.ap-southeast-5.myhuaweicloud.com",
+    "cn-east-2": "https://kms.cn-east-2.myhuaweicloud.com",
+    "cn-east-3": "https://kms.cn-east-3.myhuaweicloud.com",
+    "cn-east-4": "https://kms.cn-east-4.myhuaweicloud.com",
+    "cn-east-5": "https://kms.cn-east-5.myhuaweicloud.com",
+    "cn-north-1": "https://kms.cn-north-1.myhuaweicloud.com",
+    "cn-north-11": "https://kms.cn-north-11.myhuaweicloud.com",
+    "cn-north-12": "https://kms.cn-north-12.myhuaweicloud.com",
+    "cn-north-2": "https://kms.cn-north-2.myhuaweicloud.com",
+    "cn-north-4": "https://kms.cn-north-4.myhuaweicloud.com",
+    "cn-north-9": "https://kms.cn-north-9.myhuaweicloud.com",
+    "cn-south-1": "https://kms.cn-south-1.myhuaweicloud.com",
+    "cn-south-2": "https://kms.cn-south-2.myhuaweicloud.com",
+    "cn-south-4": "https://kms.cn-south-4.myhuaweicloud.com",
+    "cn-southwest-2": "https://kms.cn-southwest-2.myhuaweicloud.com",
+    "cn-southwest-3": "https://kms.cn-southwest-3.myhuaweicloud.com",
+    "la-north-2": "https://kms.la-north-2.myhuaweicloud.com",
+    "la-south-2": "https://kms.la-south-2.myhuaweicloud.com",
+    "me-east-1": "https://kms.me-east-1.myhuaweicloud.com",
+    "my-kualalumpur-1": "https://kms.my-kualalumpur-1.myhuaweicloud.com",
+    "na-mexico-1": "https://kms.na-mexico-1.myhuaweicloud.com",
+    "ru-moscow-1": "https://kms.ru-moscow-1.myhuaweicloud.com",
+    "sa-brazil-1": "https://kms.sa-brazil-1.myhuaweicloud.com",
+    "tr-west-1": "https://kms.tr-west-1.myhuaweicloud.com",
+}
+KPS_REGIONS = frozenset(KPS_ENDPOINTS)
 
-_DEFAULT_DOMAIN = "myhuaweicloud.com"
-# Regions run by a separate entity answer under their own domain (the SDKs' tables agree).
-_DOMAINS = {"eu-west-101": "myhuaweicloud.eu"}
+_IAM_ENDPOINTS = {
+    "ae-ad-1": "https://iam.ae-ad-1.myhuaweicloud.com",
+    "af-south-1": "https://iam.af-south-1.myhuaweicloud.com",
+    "ap-southeast-1": "https://iam.ap-southeast-1.myhuaweicloud.com",
+    "ap-southeast-2": "https://iam.ap-southeast-2.myhuaweicloud.com",
+    "ap-southeast-3": "https://iam.ap-southeast-3.myhuaweicloud.com",
+    "ap-southeast-4": "https://iam.ap-southeast-4.myhuaweicloud.com",
+    "cn-east-2": "https://iam.cn-east-2.myhuaweicloud.com",
+    "cn-east-3": "https://iam.cn-east-3.myhuaweicloud.com",
+    "cn-east-4": "https://iam.cn-east-4.myhuaweicloud.com",
+    "cn-east-5": "https://iam.cn-east-5.myhuaweicloud.com",
+    "cn-north-1": "https://iam.cn-north-1.myhuaweicloud.com",
+    "cn-north-12": "https://iam.cn-north-12.myhuaweicloud.com",
+    "cn-north-2": "https://iam.cn-north-2.myhuaweicloud.com",
+    "cn-north-4": "https://iam.cn-north-4.myhuaweicloud.com",
+    "cn-north-9": "https://iam.cn-north-9.myhuaweicloud.com",
+    "cn-south-1": "https://iam.cn-south-1.myhuaweicloud.com",
+    "cn-south-2": "https://iam.cn-south-2.myhuaweicloud.com",
+    "cn-southwest-2": "https://iam.cn-southwest-2.myhuaweicloud.com",
+    "eu-west-0": "https://iam.eu-west-0.myhuaweicloud.com",
+    "la-north-2": "https://iam.la-north-2.myhuaweicloud.com",
+    "la-south-2": "https://iam.la-south-2.myhuaweicloud.com",
+    "me-east-1": "https://iam.me-east-1.myhuaweicloud.com",
+    "my-kualalumpur-1": "https://iam.my-kualalumpur-1.myhuaweicloud.com",
+    "na-mexico-1": "https://iam.na-mexico-1.myhuaweicloud.com",
+    "ru-moscow-1": "https://iam.ru-moscow-1.myhuaweicloud.com",
+    "sa-brazil-1": "https://iam.sa-brazil-1.myhuaweicloud.com",
+    "tr-west-1": "https://iam.tr-west-1.myhuaweicloud.com",
+}
+
+_STS_ENDPOINTS = {
+    "af-south-1": "https://sts.af-south-1.myhuaweicloud.com",
+    "ap-southeast-1": "https://sts.ap-southeast-1.myhuaweicloud.com",
+    "ap-southeast-2": "https://sts.ap-southeast-2.myhuaweicloud.com",
+    "ap-southeast-3": "https://sts.ap-southeast-3.myhuaweicloud.com",
+    "ap-southeast-4": "https://sts.ap-southeast-4.myhuaweicloud.com",
+    "cn-east-3": "https://sts.cn-east-3.myhuaweicloud.com",
+    "cn-north-4": "https://sts.cn-north-4.myhuaweicloud.com",
+    "cn-south-1": "https://sts.cn-south-1.myhuaweicloud.com",
+    "cn-southwest-2": "https://sts.cn-southwest-2.myhuaweicloud.com",
+    "la-south-2": "https://sts.la-south-2.myhuaweicloud.com",
+    "sa-brazil-1": "https://sts.sa-brazil-1.myhuaweicloud.com",
+    "tr-west-1": "https://sts.tr-west-1.myhuaweicloud.com",
+}
+
+# The regions known to serve each API, and their endpoints (no table: no check).
+KNOWN_REGIONS = {"kps": KPS_ENDPOINTS}
 
 
-def default_endpoint(template: str, region: str) -> str:
-    """A default ``https://{service}.{region}.myhuaweicloud.com`` template filled for a region."""
-    url = template.replace("{region}", region)
-    domain = _DOMAINS.get(region)
-    if domain is not None:
-        url = url.replace(f".{_DEFAULT_DOMAIN}", f".{domain}")
-    return url
+def default_endpoint(template: str, region: str, api: str = "kps") -> str:
+    """The region's endpoint of ``api`` from the SDK's table, else the template filled in."""
+    known = KNOWN_REGIONS.get(api, {}).get(region)
+    return known or template.replace("{region}", region)
 
 
-def iam_endpoint(region: str) -> str:
-    """The region's own IAM endpoint, which lists the projects of that region."""
-    return default_endpoint("https://iam.{region}.myhuaweicloud.com", region)
+def iam_endpoint_for(region: str | None) -> str:
+    """IAM for ``region`` as the SDK picks it: its table, else the global endpoint."""
+    return _IAM_ENDPOINTS.get(region or "", GLOBAL_IAM_ENDPOINT)
+
+
+def sts_endpoint_for(region: str | None) -> str:
+    """STS for ``region`` as the SDK picks it: its table, else its default (cn-north-4)."""
+    return _STS_ENDPOINTS.get(region or "", DEFAULT_STS_ENDPOINT)

@@ -29,14 +29,11 @@ from .._event_log import EventLog
 from .._http._client import Auth, retry_transient
 from ._iam import look_up_project_id
 from ._plan import Plan, is_loopback
-from ._regions import default_endpoint, iam_endpoint
+from ._regions import iam_endpoint_for, sts_endpoint_for
 
 __all__ = ["Access", "exchange_endpoint", "start", "start_up_work"]
 
 # The SDK's endpoints when no region says otherwise (IamHelper, StsHelper).
-_GLOBAL_IAM = "https://iam.myhuaweicloud.com"
-_DEFAULT_STS = "https://sts.cn-north-4.myhuaweicloud.com"
-_STS_TEMPLATE = "https://sts.{region}.myhuaweicloud.com"
 
 
 @dataclass
@@ -155,10 +152,10 @@ def exchange_endpoint(settings: Settings, exchange: Exchange) -> str:
         return exchange.uri
     if isinstance(exchange, IdTokenFederation):
         template = exchange.iam_endpoint or settings.iam_endpoint
-        default = iam_endpoint(region) if region else _GLOBAL_IAM
+        default = iam_endpoint_for(region)
     else:
         template = settings.sts_endpoint
-        default = default_endpoint(_STS_TEMPLATE, region) if region else _DEFAULT_STS
+        default = sts_endpoint_for(region)
     if template is None:
         return default
     if "{region}" in template and not region:
