@@ -18,6 +18,7 @@ __all__ = [
     "PermissionDenied",
     "RequestRejected",
     "TransientError",
+    "Unreachable",
     "WaiterError",
 ]
 
@@ -120,6 +121,11 @@ class TransientError(ApiError):
     """Throttling, 5xx, a dropped connection or a time-out: worth another try."""
 
     retryable = True
+
+
+class Unreachable(TransientError):
+    """The endpoint could not be reached at all (refused, no route, no such host): another
+    endpoint of the same service may answer."""
 
 
 class BadAnswer(TransientError):

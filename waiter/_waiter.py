@@ -123,7 +123,7 @@ class Waiter:
         return client_for(
             plan.api.name,
             session,
-            endpoint=plan.endpoint,
+            endpoints=(plan.endpoint, *plan.fallbacks),
             project_id=access.project_id,
             auth=access.auth,
             status_field=plan.status_field,

@@ -139,7 +139,7 @@ def test_a_clock_skewed_on_the_client_side_is_caught_as_well():
         from waiter._apis._kps import KpsClient
 
         async with kps.serve() as url, aiohttp.ClientSession() as session:
-            client = KpsClient(session, endpoint=url, project_id=PROJECT, auth=auth)
+            client = KpsClient(session, endpoints=[url], project_id=PROJECT, auth=auth)
             with pytest.raises(AuthError) as caught:
                 await client.fetch("t1")
             return str(caught.value)

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 import structlog
-from helpers import DONE, PROJECT, REGION, SDK_PAIR, TOKEN, config_error, signing_kps, write
+from helpers import (
+    DONE,
+    PROJECT,
+    REGION,
+    SDK_PAIR,
+    TOKEN,
+    closed_port,
+    config_error,
+    signing_kps,
+    write,
+)
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
@@ -83,8 +93,14 @@ def test_the_sdks_per_region_variable_sets_the_endpoint(tmp_path: Path):
     config = write(tmp_path / "c.toml", '[kps]\nendpoint = "https://from.config.example"\n')
 
     resolved = load_settings(config_path=config, env=env)
-    assert resolved.settings.endpoint == "https://kps.internal.example"  # beats the file
+    # Beats the file; the whole list, tried in turn as the SDK does.
+    assert resolved.settings.endpoint == "https://kps.internal.example,https://kps.backup.example"
     assert resolved.sources["endpoint"] == f"environment {variable}"
+    plan = make_plan(load_settings(env={"WAITER_AUTH_TOKEN": TOKEN, **env}).settings)
+    assert (plan.endpoint, plan.fallbacks) == (
+        "https://kps.internal.example",
+        ("https://kps.backup.example",),
+    )
     assert endpoint_of(env, endpoint="https://flag.example")[0] == "https://flag.example"
     waiters = {**env, "WAITER_ENDPOINT": "https://waiter.example"}
     assert endpoint_of(waiters)[0] == "https://waiter.example"
@@ -101,7 +117,7 @@ def test_the_sdks_per_region_variable_sets_the_endpoint(tmp_path: Path):
 
 
 def test_a_bad_per_region_endpoint_names_its_variable():
-    env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "kps.example"}
+    env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "ftp://kps.example"}
 
     with pytest.raises(ConfigError) as excinfo:
         load_settings(env=env)
@@ -175,3 +191,112 @@ def test_project_lookup_asks_the_iam_the_sdk_would_ask():
         assert plan.lookup.iam_endpoint == endpoint.get_iam_endpoint_by_id(
             region, "https://iam.myhuaweicloud.com"
         ), region
+
+
+# --- the SDK's per-region variable and regions file: lists, schemes, fail-over --------------
+
+
+def test_an_endpoint_without_a_scheme_gets_https_as_the_sdks_client_adds():
+    env = {
+        "WAITER_REGION": REGION,
+        "WAITER_PROJECT_ID": PROJECT,
+        "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "kps.internal.example,https://b.example",
+    }
+    plan = make_plan(load_settings(env={"WAITER_AUTH_TOKEN": TOKEN, **env}).settings)
+    assert (plan.endpoint, plan.fallbacks) == (
+        "https://kps.internal.example",
+        ("https://b.example",),
+    )
+
+
+def test_an_endpoint_that_cannot_be_reached_gives_way_to_the_next_in_the_list():
+    kps = signing_kps()
+    kps.add_task("t1", [(0, "RUNNING_RESET"), (3, DONE)])
+    dead = f"http://127.0.0.1:{closed_port()}"
+
+    async def scenario():
+        async with kps.serve() as url:
+            env = {
+                "WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, **SDK_PAIR,
+                "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": f"{dead},{url}",
+            }  # fmt: skip
+            return await wait_for(["t1"], Settings.load(env=env))
+
+    [result] = run_virtual(scenario())
+
+    assert result.outcome is Outcome.SUCCESS
+    assert result.polls >= 2  # every poll answered by the second endpoint, none lost
+
+
+def test_when_no_endpoint_answers_the_task_times_out_naming_the_last_failure():
+    dead = [f"http://127.0.0.1:{closed_port()}" for _ in range(2)]
+
+    async def scenario():
+        settings = Settings(endpoint=",".join(dead), project_id=PROJECT, token=TOKEN, timeout=5.0)
+        return await wait_for(["t1"], settings)
+
+    [result] = run_virtual(scenario())
+
+    assert result.outcome is Outcome.TIMEOUT
+    assert "ClientConnectorError" in (result.error or "")
+
+
+def _regions_file(tmp_path: Path, text: str) -> dict[str, str]:
+    path = write(tmp_path / "regions.yaml", text)
+    return {
+        "WAITER_REGION": REGION,
+        "WAITER_PROJECT_ID": PROJECT,
+        "WAITER_AUTH_TOKEN": TOKEN,
+        "HUAWEICLOUD_SDK_REGIONS_FILE": str(path),
+    }
+
+
+def test_the_sdks_regions_file_names_the_endpoints_below_the_per_region_variable(tmp_path: Path):
+    env = _regions_file(
+        tmp_path,
+        "# as the SDK documents it\n"
+        "ECS:\n  - id: cn-north-4\n    endpoint: https://ecs.example\n"
+        "KPS:\n"
+        "  - id: cn-north-4\n"
+        "    endpoints:\n      - 'https://a.example'\n      - b.example\n"
+        '  - id: cn-east-3\n    endpoint: "https://east.example"\n',
+    )
+    loaded = load_settings(env=env)
+    assert loaded.settings.endpoint == "https://a.example,https://b.example"
+    assert loaded.sources["endpoint"] == f"regions file {tmp_path / 'regions.yaml'}"
+    # The variable beats the file, and a region the file does not list keeps the table's.
+    variable = {**env, "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": "https://var.example"}
+    assert load_settings(env=variable).settings.endpoint == "https://var.example"
+    other = load_settings(env={**env, "WAITER_REGION": "cn-south-1"}).settings
+    assert make_plan(other).endpoint == "https://kms.cn-south-1.myhuaweicloud.com"
+
+
+def test_the_default_regions_file_is_read_from_the_home_folder(home: Path):
+    write(
+        home / ".huaweicloud" / "regions.yaml",
+        "KPS:\n  - id: cn-north-4\n    endpoint: https://h.example\n",
+    )
+    env = {"WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, "HOME": str(home)}
+    assert load_settings(env=env).settings.endpoint == "https://h.example"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "why"),
+    [
+        ("KPS:\n  - id: cn-north-4\n    url: https://x\n", 3, "unknown key 'url'"),
+        ("  - id: cn-north-4\n", 1, "an indented line before any service name"),
+        ("KPS: [1, 2]\n", 1, "expected a service name"),
+        ("KPS:\n  endpoint: https://x\n", 2, "expected `- id: REGION`"),
+        ("KPS:\n  - id: cn-north-4\n    endpoints: https://x\n", 3, "endpoints takes a list"),
+    ],
+)
+def test_a_regions_file_waiter_cannot_read_is_one_line_naming_the_line(
+    tmp_path: Path, text: str, line: int, why: str
+):
+    env = _regions_file(tmp_path, text)
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(env=env)
+
+    message = config_error(excinfo)
+    assert f"regions file {tmp_path / 'regions.yaml'}, line {line}: {why}" in message

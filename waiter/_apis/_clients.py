@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aiohttp
 
 from .._http._client import Auth
@@ -18,21 +20,22 @@ def client_for(
     kind: str,
     session: aiohttp.ClientSession,
     *,
-    endpoint: str,
+    endpoints: Sequence[str],
     project_id: str | None,
     auth: Auth,
     status_field: str | None = None,
 ) -> TaskApi:
-    """The ``kind`` API's client (``kps``, ``ecs-job``, ``http``); ``endpoint`` is the URL
-    template for ``http``, whose ``status_field`` says where the status is."""
+    """The ``kind`` API's client (``kps``, ``ecs-job``, ``http``): ``endpoints`` are tried in
+    turn when one cannot be reached; for ``http`` the one URL template, whose
+    ``status_field`` says where the status is."""
     if kind == "kps":
-        return KpsClient(session, endpoint=endpoint, project_id=project_id or "", auth=auth)
+        return KpsClient(session, endpoints=endpoints, project_id=project_id or "", auth=auth)
     if kind == "ecs-job":
-        return EcsJobClient(session, endpoint=endpoint, project_id=project_id or "", auth=auth)
+        return EcsJobClient(session, endpoints=endpoints, project_id=project_id or "", auth=auth)
     if kind == "http" and status_field is not None:
         return JsonTaskClient(
             session,
-            url_template=endpoint,
+            url_template=endpoints[0],
             project_id=project_id,
             status_field=status_field,
             auth=auth,

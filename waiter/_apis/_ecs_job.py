@@ -6,30 +6,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth, get_json, proxy_for
+from .._http._client import Auth, get_json
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import TaskStatus
+from ._failover import Failover
 
 __all__ = ["EcsJobClient"]
 
 
 class EcsJobClient:
     def __init__(
-        self, session: aiohttp.ClientSession, *, endpoint: str, project_id: str, auth: Auth
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        endpoints: Sequence[str],
+        project_id: str,
+        auth: Auth,
     ) -> None:
         self._session = session
-        self._base = f"{endpoint}/v1/{quote(project_id, safe='')}/jobs/"
+        self._endpoints = Failover(endpoints)
+        self._jobs = f"/v1/{quote(project_id, safe='')}/jobs/"
         self._auth = auth
-        self._proxy = proxy_for(endpoint)
 
     async def fetch(self, task_id: str) -> TaskStatus:
-        url = self._base + quote(task_id, safe="")
-        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
+        path = self._jobs + quote(task_id, safe="")
+
+        async def get(endpoint: str, proxy: str | None) -> dict[str, object]:
+            return await get_json(self._session, endpoint + path, self._auth, proxy=proxy)
+
+        document = await self._endpoints.call(get)
         status = document.get("status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no status: {preview(document)}")

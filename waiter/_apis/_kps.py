@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth, get_json, proxy_for
+from .._http._client import Auth, get_json
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import Listing, Page, TaskStatus
+from ._failover import Failover
 
 __all__ = ["KpsClient"]
 
@@ -27,23 +30,21 @@ class KpsClient:
     page_size = 1000
 
     def __init__(
-        self, session: aiohttp.ClientSession, *, endpoint: str, project_id: str, auth: Auth
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        endpoints: Sequence[str],
+        project_id: str,
+        auth: Auth,
     ) -> None:
         self._session = session
-        self._project = f"{endpoint}/v3/{quote(project_id, safe='')}"
-        self._base = f"{self._project}/tasks/"
+        self._endpoints = Failover(endpoints)
+        self._project = f"/v3/{quote(project_id, safe='')}"
         self._auth = auth
-        self._proxy = proxy_for(endpoint)
 
     async def fetch(self, task_id: str) -> TaskStatus:
-        url = self._base + quote(task_id, safe="")
-        document = await get_json(
-            self._session,
-            url,
-            self._auth,
-            proxy=self._proxy,
-            not_found_codes=_NOT_FOUND_CODES,
-        )
+        path = f"{self._project}/tasks/{quote(task_id, safe='')}"
+        document = await self._get(path, not_found_codes=_NOT_FOUND_CODES)
         status = document.get("task_status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no task_status: {preview(document)}")
@@ -52,8 +53,8 @@ class KpsClient:
         )
 
     async def fetch_page(self, listing: Listing, offset: int) -> Page:
-        url = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
-        document = await get_json(self._session, url, self._auth, proxy=self._proxy)
+        path = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
+        document = await self._get(path)
         entries, total = document.get("tasks"), document.get("total")
         if not isinstance(entries, list) or not isinstance(total, int):
             raise BadAnswer(f"the {listing}-tasks answer has no tasks list or total")
@@ -62,6 +63,14 @@ class KpsClient:
             if isinstance(entry, dict) and isinstance(entry.get("task_id"), str):
                 tasks[entry["task_id"]] = _listed(entry, listing)
         return Page(tasks, total)
+
+    async def _get(self, path: str, **options: Any) -> dict[str, object]:
+        async def get(endpoint: str, proxy: str | None) -> dict[str, object]:
+            return await get_json(
+                self._session, endpoint + path, self._auth, proxy=proxy, **options
+            )
+
+        return await self._endpoints.call(get)
 
 
 def _listed(entry: dict[str, object], listing: Listing) -> TaskStatus:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._errors import ConfigError
 from ._files import MIB, TooLarge, read_at_most, size_text
+from ._regions_file import read_regions_file
 from ._secrets import check_secret, key_pair_problem
 from ._table import SPECS, SPECS_BY_NAME, Spec, access_key_families, parse_path, shown
 
@@ -270,10 +271,21 @@ def _region_endpoint(
     variable = region_variable(service, region)
     raw = env.get(variable, "")
     if raw.strip():
-        # The SDK takes a comma-separated list and tries each; one endpoint is enough here.
-        first = raw.split(",")[0]
-        values["endpoint"] = _parse(SPECS_BY_NAME["endpoint"], first, f"environment {variable}")
-        sources["endpoint"] = f"environment {variable}"
+        origin = f"environment {variable}"
+        endpoints = [item.strip() for item in raw.split(",") if item.strip()]
+    else:
+        path = _regions_file(env)
+        if path is None:
+            return
+        origin = f"regions file {shown(path, bare=True)}"
+        endpoints = read_regions_file(path).get((service, region), [])
+        if not endpoints:
+            return
+    # The SDK's client puts https:// before an endpoint written without a scheme; the list is
+    # tried in turn (see _apis/_failover.py).
+    listed = ",".join(e if "://" in e else f"https://{e}" for e in endpoints)
+    values["endpoint"] = _parse(SPECS_BY_NAME["endpoint"], listed, origin)
+    sources["endpoint"] = origin
 
 
 _LAYERS = ("config file", "environment", "flag")
@@ -300,6 +312,18 @@ def _one_source(value: str, file: str, values: dict[str, object], sources: dict[
         )
     loser = value if file_layer > value_layer else file
     del values[loser], sources[loser]
+
+
+def _regions_file(env: Mapping[str, str]) -> Path | None:
+    """``HUAWEICLOUD_SDK_REGIONS_FILE``, else ``~/.huaweicloud/regions.yaml`` if it exists."""
+    given = env.get("HUAWEICLOUD_SDK_REGIONS_FILE", "").strip()
+    try:
+        path = Path(given).expanduser() if given else Path(env.get("HOME", "~")).expanduser()
+        if not given:
+            path = path / ".huaweicloud" / "regions.yaml"
+        return path if path.is_file() else None
+    except (RuntimeError, OSError):  # no home folder, a name too long
+        return None
 
 
 def region_variable(service: str, region: str) -> str:

@@ -241,7 +241,18 @@ def _http_url(example: str) -> Callable[[str | None], str | None]:
     return check
 
 
-_endpoint = _http_url("https://kms.cn-north-4.myhuaweicloud.com")
+_one_endpoint = _http_url("https://kms.cn-north-4.myhuaweicloud.com")
+
+
+def _endpoint(value: str | None) -> str | None:
+    """One endpoint, or a comma list of them tried in turn (as the SDK's region variable)."""
+    if value is None:
+        return None
+    for item in value.split(","):
+        problem = _one_endpoint(item.strip())
+        if problem:
+            return problem
+    return None
 
 
 def _request_url(value: str | None) -> str | None:
@@ -252,7 +263,7 @@ def _request_url(value: str | None) -> str | None:
     if problem:
         return problem
     base = value.split("?", 1)[0]
-    if value.isprintable() and " " not in value and not _endpoint(base):
+    if value.isprintable() and " " not in value and not _one_endpoint(base):
         return None
     return f"must be an http(s) URL, got {shown(value)}"
 
@@ -264,7 +275,7 @@ def _url_template(value: str | None) -> str | None:
     if problem:
         return problem
     prefix = value.split("{", 1)[0].rstrip("/") or "x"
-    if "{task_id}" not in value or not value.isprintable() or _endpoint(prefix):
+    if "{task_id}" not in value or not value.isprintable() or _one_endpoint(prefix):
         return f"must be an http(s) URL containing {{task_id}}, got {shown(value)}"
     return None
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .._errors import BadAnswer, TransientError
+from .._errors import BadAnswer, TransientError, Unreachable
 from .._version import __version__
 from ._body import ACCEPT_ENCODING, read_answer
 from ._errors import MAX_NAME_CHARS, error_from_answer, parse_json, server_text
@@ -122,6 +122,8 @@ async def get_json(
         raise TransientError(
             f"no answer within {session.timeout.total:g} s (poll.request_timeout)"
         ) from None
+    except aiohttp.ClientConnectorError as error:
+        raise Unreachable(f"{type(error).__name__}: {error}") from None
     except aiohttp.ClientError as error:
         raise TransientError(f"{type(error).__name__}: {error}") from None
 

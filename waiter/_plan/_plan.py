@@ -42,6 +42,9 @@ class Plan:
     settings: Settings  # what the plan was made from (``Waiter.settings``)
     api: ApiKind
     endpoint: str  # for --api http: the URL template
+    # Further endpoints, tried in turn when one cannot be reached (a comma list, as the SDK's
+    # HUAWEICLOUD_SDK_REGION_KPS_<REGION> gives them).
+    fallbacks: tuple[str, ...]
     # None: not needed, or to be looked up at start (``lookup``). The profile file's project
     # ID counts only when no other source names one.
     project_id: str | None
@@ -61,11 +64,14 @@ def make_plan(settings: Settings) -> Plan:
     """Everything needed to poll, or a ConfigError naming what is missing and how to set it."""
     kind = API_KINDS[settings.api]
     api_header = None
+    fallbacks: tuple[str, ...] = ()
     if kind.default_endpoint is None:
         endpoint = _http_template(settings)
     else:
-        endpoint = _endpoint_for(settings, kind)
-    _check_scheme(endpoint.split("{", 1)[0], settings, "endpoint")
+        endpoint, *rest = _endpoints_for(settings, kind)
+        fallbacks = tuple(rest)
+    for each in (endpoint, *fallbacks):
+        _check_scheme(each.split("{", 1)[0], settings, "endpoint")
     # --api http: no Huawei credentials unless asked for (the template may name any host).
     credentials = credentials_for(settings)
     if kind.default_endpoint is None:
@@ -84,6 +90,7 @@ def make_plan(settings: Settings) -> Plan:
         settings=settings,
         api=kind,
         endpoint=endpoint,
+        fallbacks=fallbacks,
         project_id=project_id,
         lookup=lookup,
         credentials=credentials,
@@ -181,9 +188,14 @@ def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
     return StatusClassifier(success, failure, pending)
 
 
-def _endpoint_for(settings: Settings, kind: ApiKind) -> str:
-    """``--endpoint`` (which may contain ``{region}``), else the region's endpoint of the API."""
-    template = settings.endpoint or kind.default_endpoint or ""
+def _endpoints_for(settings: Settings, kind: ApiKind) -> list[str]:
+    """``--endpoint`` (a comma list tried in turn; each may contain ``{region}``), else the
+    region's endpoint of the API."""
+    given = settings.endpoint or kind.default_endpoint or ""
+    return [_endpoint_for(settings, kind, item.strip()) for item in given.split(",")]
+
+
+def _endpoint_for(settings: Settings, kind: ApiKind, template: str) -> str:
     if "{region}" in template:
         if not settings.region:
             raise ConfigError(
