@@ -232,3 +232,53 @@ def test_show_config_names_the_profile_file_when_it_beats_the_metadata_service(p
     text = render_toml(load_settings(env=dict(METADATA)))
 
     assert f"# credentials: access key from profile file {profile}" in text
+
+
+def _line(text: str, key: str) -> str:
+    [line] = [line for line in text.splitlines() if line.startswith(f"# {key} is not set:")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("region", "endpoint", "iam", "sts"),
+    [
+        (
+            "cn-north-4",
+            "https://kms.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
+            "https://iam.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
+            "https://sts.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
+        ),
+        (
+            "xx-moon-1",
+            "https://kms.xx-moon-1.myhuaweicloud.com (the usual template: xx-moon-1 is not in "
+            "the SDK's table)",
+            "https://iam.myhuaweicloud.com (the SDK's global endpoint: xx-moon-1 is not in the "
+            "SDK's table)",
+            "https://sts.cn-north-4.myhuaweicloud.com (the SDK's default endpoint: xx-moon-1 is "
+            "not in the SDK's table)",
+        ),
+    ],
+)
+def test_show_config_prints_the_endpoints_the_region_resolves_to_and_from_where(
+    region: str, endpoint: str, iam: str, sts: str
+):
+    text = render_toml(load_settings(env={"WAITER_REGION": region, "WAITER_AUTH_TOKEN": TOKEN}))
+
+    assert f"is not set: {endpoint};" in _line(text, "endpoint")
+    assert f"is not set: {iam};" in _line(text, "iam_endpoint")
+    assert f"is not set: {sts};" in _line(text, "sts_endpoint")
+    tomllib.loads(text)  # still TOML
+
+
+def test_show_config_prints_the_profile_files_iam_endpoint_first():
+    write(  # the SDK's default profile, in the test's own home folder
+        Path.home() / ".huaweicloud" / "credentials",
+        basic_profile() + "iam_endpoint = https://iam.profile.example\n",
+    )
+    env = {"WAITER_REGION": "cn-north-4"}
+
+    text = render_toml(load_settings(env=env))
+
+    assert "is not set: https://iam.profile.example (the profile file's iam_endpoint);" in (
+        _line(text, "iam_endpoint")
+    )

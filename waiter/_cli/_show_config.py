@@ -7,11 +7,21 @@ run would use, as the plan would choose it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
+from .._apis._kinds import API_KINDS
 from .._auth._sources import credentials_for, find_api_auth
 from .._config._settings import Loaded, Settings
 from .._config._table import SPECS, shown
 from .._errors import ConfigError
+from .._plan._regions import (
+    IAM_ENDPOINTS,
+    KNOWN_REGIONS,
+    STS_ENDPOINTS,
+    default_endpoint,
+    iam_endpoint_for,
+    sts_endpoint_for,
+)
 
 __all__ = ["render_toml"]
 
@@ -42,7 +52,12 @@ def render_toml(loaded: Loaded) -> str:
             section = table
             lines += ["", f"[{table}]"]
         value = getattr(loaded.settings, spec.name)
-        if value is None:
+        resolved = _resolved_endpoint(loaded.settings, spec.name) if value is None else None
+        if resolved is not None:
+            url, origin = resolved
+            lines.append(f"# {key} is not set: {_comment(url)} ({_comment(origin)}); "
+                         f"{spec.how_to_set()}")  # fmt: skip
+        elif value is None:
             lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
         else:
             source = _comment(loaded.sources.get(spec.name, "default"))
@@ -56,6 +71,43 @@ def render_toml(loaded: Loaded) -> str:
     if loaded.settings.api == "http":
         lines.append(f"# api auth: {_comment(_api_auth_in_use(loaded.settings))}")
     return "\n".join(lines) + "\n"
+
+
+def _resolved_endpoint(settings: Settings, name: str) -> tuple[str, str] | None:
+    """Where an endpoint left unset resolves to, and from what; None for other settings."""
+    region = settings.region
+    if name == "endpoint":
+        template = API_KINDS[settings.api].default_endpoint
+        if template is None:
+            return None  # --api http: the URL template says it all
+        if region is None:
+            return template, "the region's; no region is set"
+        if region in KNOWN_REGIONS.get(settings.api, {}):
+            return default_endpoint(template, region, settings.api), f"the SDK's table, {region}"
+        url = default_endpoint(template, region, settings.api)
+        return url, f"the usual template: {region} is not in the SDK's table"
+    if name == "iam_endpoint":
+        profile = _profile_iam_endpoint(settings)
+        if profile is not None:
+            return profile, "the profile file's iam_endpoint"
+        return iam_endpoint_for(region), _table_origin(region, IAM_ENDPOINTS, "global")
+    if name == "sts_endpoint":
+        return sts_endpoint_for(region), _table_origin(region, STS_ENDPOINTS, "default")
+    return None
+
+
+def _table_origin(region: str | None, table: Mapping[str, str], other: str) -> str:
+    if region is not None and region in table:
+        return f"the SDK's table, {region}"
+    why = "no region is set" if region is None else f"{region} is not in the SDK's table"
+    return f"the SDK's {other} endpoint: {why}"
+
+
+def _profile_iam_endpoint(settings: Settings) -> str | None:
+    try:
+        return credentials_for(settings, warn=False).profile_iam_endpoint
+    except ConfigError:
+        return None
 
 
 def _comment(text: str) -> str:

@@ -357,7 +357,8 @@ SPECS: tuple[Spec, ...] = (
           flag="--region", env=("WAITER_REGION", "HW_REGION_NAME", "OS_REGION_NAME"),
           check=_region),
     Spec("endpoint", "kps.endpoint", parse_text,
-          "API endpoint; default https://kms.{region}.myhuaweicloud.com",
+          "API endpoint (a comma list is tried in turn); default: the region's, from the "
+          "SDK's table",
           flag="--endpoint", env=("WAITER_ENDPOINT",), check=_endpoint),
     Spec("project_id", "kps.project_id", parse_text, "project ID the tasks belong to",
           flag="--project-id",
@@ -377,13 +378,13 @@ SPECS: tuple[Spec, ...] = (
           "where auth.source = ecs-metadata fetches temporary credentials",
           check=_http_url(DEFAULT_METADATA_URL)),
     Spec("iam_endpoint", "auth.iam_endpoint", parse_text,
-          "IAM endpoint that finds the project ID (AK/SK without one); default "
-          "https://iam.{region}.myhuaweicloud.com",
+          "IAM endpoint that finds the project ID (AK/SK without one); default: the "
+          "region's, from the SDK's table, else https://iam.myhuaweicloud.com",
           flag="--iam-endpoint", env=("HUAWEICLOUD_SDK_IAM_ENDPOINT",),
           check=_http_url("https://iam.cn-north-4.myhuaweicloud.com")),
     Spec("sts_endpoint", "auth.sts_endpoint", parse_text,
           "STS endpoint that exchanges an OIDC ID token for an agency's temporary keys; "
-          "default https://sts.{region}.myhuaweicloud.com",
+          "default: the region's, from the SDK's table, else the cn-north-4 one",
           env=("HUAWEICLOUD_SDK_STS_ENDPOINT",),
           check=_http_url("https://sts.cn-north-4.myhuaweicloud.com")),
     Spec("idp_id", "auth.idp_id", parse_text,

@@ -12,9 +12,11 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_STS_ENDPOINT",
     "GLOBAL_IAM_ENDPOINT",
+    "IAM_ENDPOINTS",
     "KNOWN_REGIONS",
     "KPS_ENDPOINTS",
     "KPS_REGIONS",
+    "STS_ENDPOINTS",
     "default_endpoint",
     "iam_endpoint_for",
     "sts_endpoint_for",
@@ -58,7 +60,7 @@ KPS_ENDPOINTS = {
 }
 KPS_REGIONS = frozenset(KPS_ENDPOINTS)
 
-_IAM_ENDPOINTS = {
+IAM_ENDPOINTS = {
     "ae-ad-1": "https://iam.ae-ad-1.myhuaweicloud.com",
     "af-south-1": "https://iam.af-south-1.myhuaweicloud.com",
     "ap-southeast-1": "https://iam.ap-southeast-1.myhuaweicloud.com",
@@ -88,7 +90,7 @@ _IAM_ENDPOINTS = {
     "tr-west-1": "https://iam.tr-west-1.myhuaweicloud.com",
 }
 
-_STS_ENDPOINTS = {
+STS_ENDPOINTS = {
     "af-south-1": "https://sts.af-south-1.myhuaweicloud.com",
     "ap-southeast-1": "https://sts.ap-southeast-1.myhuaweicloud.com",
     "ap-southeast-2": "https://sts.ap-southeast-2.myhuaweicloud.com",
@@ -115,9 +117,9 @@ def default_endpoint(template: str, region: str, api: str = "kps") -> str:
 
 def iam_endpoint_for(region: str | None) -> str:
     """IAM for ``region`` as the SDK picks it: its table, else the global endpoint."""
-    return _IAM_ENDPOINTS.get(region or "", GLOBAL_IAM_ENDPOINT)
+    return IAM_ENDPOINTS.get(region or "", GLOBAL_IAM_ENDPOINT)
 
 
 def sts_endpoint_for(region: str | None) -> str:
     """STS for ``region`` as the SDK picks it: its table, else its default (cn-north-4)."""
-    return _STS_ENDPOINTS.get(region or "", DEFAULT_STS_ENDPOINT)
+    return STS_ENDPOINTS.get(region or "", DEFAULT_STS_ENDPOINT)
