@@ -25,9 +25,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .._errors import BadAnswer, TransientError
-from .._http._body import ACCEPT_ENCODING, read_answer
-from .._http._client import proxy_for
+from .._errors import BadAnswer
+from .._http._client import proxy_for, send
 from .._http._errors import error_from_answer, parse_json
 from .._redact import remember_secrets
 from ._metadata import Temporary, parse_temporary
@@ -188,25 +187,13 @@ async def _send(
     *,
     proxy: bool = True,
 ) -> tuple[int, bytes, Mapping[str, str]]:
-    # Never redirected (the credentials would follow); decoded by read_answer, within the same
-    # bound as every answer. ``proxy=False``: an address on the node's own link (a pod's).
-    headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
+    # ``proxy=False``: an address on the node's own link (a pod's) goes direct.
     data = None if payload is None else json.dumps(payload).encode()
-    try:
-        async with session.request(
-            method,
-            url,
-            headers=headers,
-            data=data,
-            allow_redirects=False,
-            proxy=proxy_for(url) if proxy else None,
-            auto_decompress=False,
-        ) as response:
-            body = await read_answer(response)
-            return response.status, body, response.headers
-    except TimeoutError:
-        raise TransientError(
-            f"no answer within {session.timeout.total:g} s (poll.request_timeout)"
-        ) from None
-    except aiohttp.ClientError as error:
-        raise TransientError(f"{type(error).__name__}: {error}") from None
+    return await send(
+        session,
+        method,
+        url,
+        headers=headers,
+        data=data,
+        proxy=proxy_for(url) if proxy else None,
+    )

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .._errors import ApiError, AuthError, BadAnswer, ConfigError, TransientError
+from .._errors import ApiError, AuthError, BadAnswer, ConfigError
 from .._event_log import EventLog
-from .._http._body import ACCEPT_ENCODING, read_answer
+from .._http._client import send
 from .._http._errors import error_from_answer, parse_json
 from .._redact import remember_secrets
 from ._headers import SigningAuth
@@ -103,30 +103,16 @@ async def _session_token(session: aiohttp.ClientSession, url: str) -> str:
 async def _request(
     session: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str]
 ) -> tuple[int, bytes, Mapping[str, str]]:
-    # Never through a proxy (the address is on this machine's link) and never redirected.
-    # Decoded by read_answer, within the same bound as every answer (never by aiohttp).
-    headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
-    try:
-        async with session.request(
-            method,
-            url,
-            headers=headers,
-            allow_redirects=False,
-            timeout=_TIMEOUT,
-            proxy=None,
-            auto_decompress=False,
-        ) as response:
-            body = await read_answer(response)
-            # The headers as they are (case-insensitive): dict() would make X-Request-Id miss
-            # a server that sends x-request-id.
-            return response.status, body, response.headers
-    except TimeoutError:
-        raise TransientError(
-            f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (auth.source = "
-            '"ecs-metadata" works only on one)'
-        ) from None
-    except aiohttp.ClientError as error:
-        raise TransientError(f"{type(error).__name__}: {error}") from None
+    # Never through a proxy: the address is on this machine's link.
+    return await send(
+        session,
+        method,
+        url,
+        headers=headers,
+        timeout=_TIMEOUT,
+        too_slow=f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (auth.source = "
+        '"ecs-metadata" works only on one)',
+    )
 
 
 # The spellings of each field the official SDK accepts (``StsAccessor._process_credential``).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import urllib.request
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,7 +16,7 @@ from .._version import __version__
 from ._body import ACCEPT_ENCODING, read_answer
 from ._errors import MAX_NAME_CHARS, error_from_answer, parse_json, server_text
 
-__all__ = ["Auth", "get_json", "make_session", "proxy_for", "retry_transient"]
+__all__ = ["Auth", "get_json", "make_session", "proxy_for", "retry_transient", "send"]
 
 T = TypeVar("T")
 
@@ -97,6 +97,49 @@ def proxy_for(url: str) -> str | None:
     return proxy
 
 
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    data: bytes | None = None,
+    proxy: str | None = None,
+    timeout: aiohttp.ClientTimeout | None = None,  # noqa: ASYNC109 - aiohttp's, per request
+    too_slow: str | None = None,
+) -> tuple[int, bytes, Mapping[str, str]]:
+    """One request, never redirected (credentials would follow), its answer read bounded and
+    decoded by waiter; the status, body and headers (case-insensitive, as they came).
+
+    TransientError when no answer comes (``too_slow`` says why, else the session's time-out),
+    Unreachable when the host cannot be connected to at all.
+    """
+    # Per request as well as per session: read_bounded decodes what it reads, so an answer
+    # must never arrive inflated, whoever made the session.
+    timeout = timeout or session.timeout
+    try:
+        async with session.request(
+            method,
+            url,
+            headers={**headers, "Accept-Encoding": ACCEPT_ENCODING},
+            data=data,
+            allow_redirects=False,
+            proxy=proxy,
+            auto_decompress=False,
+            timeout=timeout,
+        ) as response:
+            return response.status, await read_answer(response), response.headers
+    except TimeoutError:
+        limit = timeout.total
+        raise TransientError(
+            too_slow or f"no answer within {limit:g} s (poll.request_timeout)"
+        ) from None
+    except aiohttp.ClientConnectorError as error:
+        raise Unreachable(f"{type(error).__name__}: {error}") from None
+    except aiohttp.ClientError as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from None
+
+
 async def get_json(
     session: aiohttp.ClientSession,
     url: str,
@@ -109,23 +152,9 @@ async def get_json(
 
     The request is authenticated (signed, for AK/SK) anew on every call, retries included.
     """
-    # Per request as well as per session: read_bounded decodes what it reads, so an answer
-    # must never arrive inflated, whoever made the session.
-    headers = {**auth.headers("GET", url), "Accept-Encoding": ACCEPT_ENCODING}
-    try:
-        async with session.get(
-            url, headers=headers, allow_redirects=False, proxy=proxy, auto_decompress=False
-        ) as response:
-            body = await read_answer(response)
-            status, answer_headers = response.status, response.headers
-    except TimeoutError:
-        raise TransientError(
-            f"no answer within {session.timeout.total:g} s (poll.request_timeout)"
-        ) from None
-    except aiohttp.ClientConnectorError as error:
-        raise Unreachable(f"{type(error).__name__}: {error}") from None
-    except aiohttp.ClientError as error:
-        raise TransientError(f"{type(error).__name__}: {error}") from None
+    status, body, answer_headers = await send(
+        session, "GET", url, headers=auth.headers("GET", url), proxy=proxy
+    )
 
     if status != 200:
         raise error_from_answer(
