@@ -232,13 +232,57 @@ def test_when_no_endpoint_answers_the_task_times_out_naming_the_last_failure():
     dead = [f"http://127.0.0.1:{closed_port()}" for _ in range(2)]
 
     async def scenario():
-        settings = Settings(endpoint=",".join(dead), project_id=PROJECT, token=TOKEN, timeout=5.0)
-        return await wait_for(["t1"], settings)
+        env = {
+            "WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, "WAITER_AUTH_TOKEN": TOKEN,
+            "WAITER_TIMEOUT": "5", "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4": ",".join(dead),
+        }  # fmt: skip
+        return await wait_for(["t1"], Settings.load(env=env))
 
     [result] = run_virtual(scenario())
 
     assert result.outcome is Outcome.TIMEOUT
     assert "ClientConnectorError" in (result.error or "")
+
+
+@pytest.mark.parametrize("how", ["flag", "environment", "config file", "Settings"])
+def test_waiters_own_endpoint_is_one_url_never_a_list(tmp_path: Path, how: str):
+    listed = "https://a.example,https://b.example"
+    env = {"WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, "WAITER_AUTH_TOKEN": TOKEN}
+    if how == "Settings":
+        settings = Settings(endpoint=listed, project_id=PROJECT, token=TOKEN)
+    elif how == "config file":
+        config = write(tmp_path / "c.toml", f'[kps]\nendpoint = "{listed}"\n')
+        settings = load_settings(config_path=config, env=env).settings
+    elif how == "environment":
+        settings = load_settings(env={**env, "WAITER_ENDPOINT": listed}).settings
+    else:
+        settings = load_settings(flags={"endpoint": listed}, env=env).settings
+
+    with pytest.raises(ConfigError) as excinfo:
+        make_plan(settings)
+
+    assert "endpoint is one URL" in config_error(excinfo)
+    assert "HUAWEICLOUD_SDK_REGION_KPS_<REGION>" in config_error(excinfo)
+
+
+def test_waiters_own_endpoint_keeps_its_template_and_has_no_fallbacks():
+    env = {"WAITER_REGION": REGION, "WAITER_PROJECT_ID": PROJECT, "WAITER_AUTH_TOKEN": TOKEN}
+    given = {"endpoint": "https://kps.{region}.internal.example/"}
+    plan = make_plan(load_settings(flags=given, env=env).settings)
+    assert (plan.endpoint, plan.fallbacks) == ("https://kps.cn-north-4.internal.example", ())
+
+
+def test_each_listed_endpoint_is_checked_on_its_own_naming_the_variable():
+    variable = "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4"
+    env = {"WAITER_REGION": REGION, variable: "https://a.example, ftp://b.example"}
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(env=env)
+
+    message = config_error(excinfo)
+    assert "endpoint must be an http(s) URL" in message
+    assert "got 'ftp://b.example'" in message
+    assert f"environment {variable}" in message
 
 
 def _regions_file(tmp_path: Path, text: str) -> dict[str, str]:

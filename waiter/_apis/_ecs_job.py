@@ -12,7 +12,7 @@ from urllib.parse import quote
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth, get_json
+from .._http._client import Auth
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import TaskStatus
 from ._failover import Failover
@@ -29,18 +29,11 @@ class EcsJobClient:
         project_id: str,
         auth: Auth,
     ) -> None:
-        self._session = session
-        self._endpoints = Failover(endpoints)
+        self._service = Failover(session, endpoints, auth)
         self._jobs = f"/v1/{quote(project_id, safe='')}/jobs/"
-        self._auth = auth
 
     async def fetch(self, task_id: str) -> TaskStatus:
-        path = self._jobs + quote(task_id, safe="")
-
-        async def get(endpoint: str, proxy: str | None) -> dict[str, object]:
-            return await get_json(self._session, endpoint + path, self._auth, proxy=proxy)
-
-        document = await self._endpoints.call(get)
+        document = await self._service.get_json(self._jobs + quote(task_id, safe=""))
         status = document.get("status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no status: {preview(document)}")

@@ -8,22 +8,27 @@ answer of a reachable service, and is left to the engine's schedule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Collection, Sequence
+
+import aiohttp
 
 from .._errors import Unreachable
-from .._http._client import proxy_for
+from .._http._client import Auth, get_json, proxy_for
 
 __all__ = ["Failover"]
 
-T = TypeVar("T")
-
 
 class Failover:
-    def __init__(self, endpoints: Sequence[str]) -> None:
+    """One service's endpoints, the session and the credentials its requests go with."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, endpoints: Sequence[str], auth: Auth
+    ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
         self.endpoints = tuple(endpoints)
+        self._session = session
+        self._auth = auth
         # Read once: the environment does not change during a run, and polls are many.
         self._proxies = {endpoint: proxy_for(endpoint) for endpoint in self.endpoints}
         self._current = 0
@@ -32,19 +37,25 @@ class Failover:
     def current(self) -> str:
         return self.endpoints[self._current]
 
-    async def call(self, request: Callable[[str, str | None], Awaitable[T]]) -> T:
-        """``request(endpoint, proxy)`` on the current endpoint, then the next ones while
-        none can be reached; the last one's error when no endpoint answers."""
+    async def get_json(self, path: str, not_found_codes: Collection[str] = ()) -> dict[str, object]:
+        """GET ``path`` on the current endpoint, then on the next ones while none can be
+        reached; the last one's error when no endpoint answers."""
         start = self._current
         for step in range(len(self.endpoints)):
             index = (start + step) % len(self.endpoints)
             endpoint = self.endpoints[index]
             try:
-                result = await request(endpoint, self._proxies[endpoint])
+                document = await get_json(
+                    self._session,
+                    endpoint + path,
+                    self._auth,
+                    proxy=self._proxies[endpoint],
+                    not_found_codes=not_found_codes,
+                )
             except Unreachable:
                 if step == len(self.endpoints) - 1:
                     raise
                 continue
             self._current = index
-            return result
+            return document
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth, get_json
+from .._http._client import Auth
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import Listing, Page, TaskStatus
 from ._failover import Failover
@@ -37,14 +36,12 @@ class KpsClient:
         project_id: str,
         auth: Auth,
     ) -> None:
-        self._session = session
-        self._endpoints = Failover(endpoints)
+        self._service = Failover(session, endpoints, auth)
         self._project = f"/v3/{quote(project_id, safe='')}"
-        self._auth = auth
 
     async def fetch(self, task_id: str) -> TaskStatus:
         path = f"{self._project}/tasks/{quote(task_id, safe='')}"
-        document = await self._get(path, not_found_codes=_NOT_FOUND_CODES)
+        document = await self._service.get_json(path, not_found_codes=_NOT_FOUND_CODES)
         status = document.get("task_status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no task_status: {preview(document)}")
@@ -54,7 +51,7 @@ class KpsClient:
 
     async def fetch_page(self, listing: Listing, offset: int) -> Page:
         path = f"{self._project}/{listing}-tasks?limit={self.page_size}&offset={offset}"
-        document = await self._get(path)
+        document = await self._service.get_json(path)
         entries, total = document.get("tasks"), document.get("total")
         if not isinstance(entries, list) or not isinstance(total, int):
             raise BadAnswer(f"the {listing}-tasks answer has no tasks list or total")
@@ -63,14 +60,6 @@ class KpsClient:
             if isinstance(entry, dict) and isinstance(entry.get("task_id"), str):
                 tasks[entry["task_id"]] = _listed(entry, listing)
         return Page(tasks, total)
-
-    async def _get(self, path: str, **options: Any) -> dict[str, object]:
-        async def get(endpoint: str, proxy: str | None) -> dict[str, object]:
-            return await get_json(
-                self._session, endpoint + path, self._auth, proxy=proxy, **options
-            )
-
-        return await self._endpoints.call(get)
 
 
 def _listed(entry: dict[str, object], listing: Listing) -> TaskStatus:

@@ -282,9 +282,11 @@ def _region_endpoint(
         if not endpoints:
             return
     # The SDK's client puts https:// before an endpoint written without a scheme; the list is
-    # tried in turn (see _apis/_failover.py).
-    listed = ",".join(e if "://" in e else f"https://{e}" for e in endpoints)
-    values["endpoint"] = _parse(SPECS_BY_NAME["endpoint"], listed, origin)
+    # tried in turn (see _apis/_failover.py). Each is checked as one URL; the setting carries
+    # the comma list, which the plan splits only for these two sources.
+    spec = SPECS_BY_NAME["endpoint"]
+    checked = [_parse(spec, e if "://" in e else f"https://{e}", origin) for e in endpoints]
+    values["endpoint"] = ",".join(str(e) for e in checked)
     sources["endpoint"] = origin
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from .._apis._json_pointer import parse_pointer
 from .._apis._kinds import API_KINDS, ApiKind
 from .._auth._sources import ApiAuthHeader, Credentials, credentials_for, find_api_auth
-from .._config._settings import Settings
+from .._config._settings import Settings, source_of
 from .._config._table import SPECS_BY_NAME, shown
 from .._engine._policy import Policy
 from .._engine._status import StatusClassifier
@@ -188,11 +188,26 @@ def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
     return StatusClassifier(success, failure, pending)
 
 
+# Where the SDK's comma lists of endpoints come from (``_config._load._region_endpoint``).
+_LISTED_SOURCES = ("environment HUAWEICLOUD_SDK_REGION_", "regions file ")
+
+
 def _endpoints_for(settings: Settings, kind: ApiKind) -> list[str]:
-    """``--endpoint`` (a comma list tried in turn; each may contain ``{region}``), else the
-    region's endpoint of the API."""
+    """The endpoints, tried in turn: the SDK's list (its per-region variable or regions
+    file), else ``--endpoint`` (one URL, which may contain ``{region}``), else the region's
+    endpoint of the API."""
     given = settings.endpoint or kind.default_endpoint or ""
-    return [_endpoint_for(settings, kind, item.strip()) for item in given.split(",")]
+    if (source_of(settings, "endpoint") or "").startswith(_LISTED_SOURCES):
+        return [_endpoint_for(settings, kind, item.strip()) for item in given.split(",")]
+    host = urlsplit(given.split("{", 1)[0]).netloc
+    if "," in host:
+        where = source_of(settings, "endpoint") or "endpoint"
+        raise ConfigError(
+            f"{where}: endpoint is one URL, got {shown(given)}; a list of endpoints tried in "
+            "turn is the SDK's, in HUAWEICLOUD_SDK_REGION_KPS_<REGION> or its regions file",
+            setting="endpoint",
+        )
+    return [_endpoint_for(settings, kind, given)]
 
 
 def _endpoint_for(settings: Settings, kind: ApiKind, template: str) -> str:
