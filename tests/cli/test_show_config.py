@@ -239,14 +239,19 @@ def _line(text: str, key: str) -> str:
     return line
 
 
+def _set_line(text: str, key: str) -> str:
+    [line] = [line for line in text.splitlines() if line.startswith(f"{key} = ")]
+    return line
+
+
 @pytest.mark.parametrize(
     ("region", "endpoint", "iam", "sts"),
     [
         (
             "cn-north-4",
-            "https://kms.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
-            "https://iam.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
-            "https://sts.cn-north-4.myhuaweicloud.com (the SDK's table, cn-north-4)",
+            "https://kms.cn-north-4.myhuaweicloud.com (the SDK's region table, cn-north-4)",
+            "https://iam.cn-north-4.myhuaweicloud.com (the SDK's region table, cn-north-4)",
+            "https://sts.cn-north-4.myhuaweicloud.com (the SDK's region table, cn-north-4)",
         ),
         (
             "xx-moon-1",
@@ -281,4 +286,44 @@ def test_show_config_prints_the_profile_files_iam_endpoint_first():
 
     assert "is not set: https://iam.profile.example (the profile file's iam_endpoint);" in (
         _line(text, "iam_endpoint")
+    )
+
+
+def test_show_config_prints_the_sdks_endpoint_list_as_its_first_and_names_the_rest():
+    variable = "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4"
+    env = {"WAITER_REGION": "cn-north-4", variable: "a.example,https://b.example"}
+
+    text = render_toml(load_settings(env=env))
+
+    line = _set_line(text, "endpoint")
+    assert line.startswith('endpoint = "https://a.example"  # environment ' + variable)
+    assert "then https://b.example, tried in turn when unreachable" in line
+    assert tomllib.loads(text)["kps"]["endpoint"] == "https://a.example"
+
+
+def test_show_config_prints_the_regions_files_endpoint_with_the_file(tmp_path: Path):
+    regions = write(
+        tmp_path / "regions.yaml", "KPS:\n  - id: cn-north-4\n    endpoint: https://r.example\n"
+    )
+    env = {"WAITER_REGION": "cn-north-4", "HUAWEICLOUD_SDK_REGIONS_FILE": str(regions)}
+
+    text = render_toml(load_settings(env=env))
+
+    assert (
+        _set_line(text, "endpoint") == f'endpoint = "https://r.example"  # regions file {regions}'
+    )
+
+
+def test_show_config_prints_the_profile_files_iam_endpoint_over_the_variable():
+    write(
+        Path.home() / ".huaweicloud" / "credentials",
+        basic_profile() + "iam_endpoint = https://iam.profile.example\n",
+    )
+    env = {"WAITER_REGION": "cn-north-4", "HUAWEICLOUD_SDK_IAM_ENDPOINT": "https://iam.env.example"}
+
+    text = render_toml(load_settings(env=env))
+
+    assert _set_line(text, "iam_endpoint") == (
+        'iam_endpoint = "https://iam.profile.example"  # the profile file\'s iam_endpoint, '
+        "which beats environment HUAWEICLOUD_SDK_IAM_ENDPOINT"
     )

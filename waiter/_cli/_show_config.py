@@ -60,8 +60,8 @@ def render_toml(loaded: Loaded) -> str:
         elif value is None:
             lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
         else:
-            source = _comment(loaded.sources.get(spec.name, "default"))
-            lines.append(f"{key} = {_toml_value(value)}  # {source}")
+            value, source = _effective(loaded, spec.name, value)
+            lines.append(f"{key} = {_toml_value(value)}  # {_comment(source)}")
     lines += ["", "# credentials (never shown)"]
     for spec in SPECS:
         if spec.secret and getattr(loaded.settings, spec.name) is not None:
@@ -71,6 +71,26 @@ def render_toml(loaded: Loaded) -> str:
     if loaded.settings.api == "http":
         lines.append(f"# api auth: {_comment(_api_auth_in_use(loaded.settings))}")
     return "\n".join(lines) + "\n"
+
+
+# Where the SDK's comma lists of endpoints come from (see _plan/_plan._endpoints_for).
+_LISTED_SOURCES = ("environment HUAWEICLOUD_SDK_REGION_", "regions file ")
+
+
+def _effective(loaded: Loaded, name: str, value: object) -> tuple[object, str]:
+    """A set value as a run uses it, and where it came from: the SDK's endpoint list as its
+    first endpoint (the others named in the comment: a config file takes one URL), the
+    profile file's ``iam_endpoint`` over the setting (as the SDK picks it)."""
+    source = loaded.sources.get(name, "default")
+    if name == "endpoint" and source.startswith(_LISTED_SOURCES) and isinstance(value, str):
+        first, *rest = value.split(",")
+        if rest:
+            return first, f"{source}; then {', '.join(rest)}, tried in turn when unreachable"
+    if name == "iam_endpoint":
+        profile = _profile_iam_endpoint(loaded.settings)
+        if profile is not None:
+            return profile, f"the profile file's iam_endpoint, which beats {source}"
+    return value, source
 
 
 def _resolved_endpoint(settings: Settings, name: str) -> tuple[str, str] | None:
@@ -83,7 +103,9 @@ def _resolved_endpoint(settings: Settings, name: str) -> tuple[str, str] | None:
         if region is None:
             return template, "the region's; no region is set"
         if region in KNOWN_REGIONS.get(settings.api, {}):
-            return default_endpoint(template, region, settings.api), f"the SDK's table, {region}"
+            return default_endpoint(
+                template, region, settings.api
+            ), f"the SDK's region table, {region}"
         url = default_endpoint(template, region, settings.api)
         return url, f"the usual template: {region} is not in the SDK's table"
     if name == "iam_endpoint":
@@ -98,7 +120,7 @@ def _resolved_endpoint(settings: Settings, name: str) -> tuple[str, str] | None:
 
 def _table_origin(region: str | None, table: Mapping[str, str], other: str) -> str:
     if region is not None and region in table:
-        return f"the SDK's table, {region}"
+        return f"the SDK's region table, {region}"
     why = "no region is set" if region is None else f"{region} is not in the SDK's table"
     return f"the SDK's {other} endpoint: {why}"
 
