@@ -221,3 +221,19 @@ def test_the_iam_endpoint_follows_the_region_unless_given():
     assert given == "https://iam.cn-north-4.example.test"
     env = {"WAITER_REGION": REGION, "HUAWEICLOUD_SDK_IAM_ENDPOINT": "https://iam.example.test"}
     assert load_settings(env=env).settings.iam_endpoint == "https://iam.example.test"
+
+
+def test_the_iam_endpoint_is_picked_as_the_sdk_picks_it(profile: Path):
+    """The profile file's iam_endpoint, then HUAWEICLOUD_SDK_IAM_ENDPOINT, then the table."""
+
+    def iam_of(env: dict[str, str]) -> str | None:
+        ready = make_plan(load_settings(env={"WAITER_REGION": REGION, **env}).settings)
+        return ready.lookup.iam_endpoint if ready.lookup else None
+
+    variable = {"HUAWEICLOUD_SDK_IAM_ENDPOINT": "https://iam.env.example"}
+    write(profile, basic_profile())
+    assert iam_of({}) == "https://iam.cn-north-4.myhuaweicloud.com"
+    assert iam_of(variable) == "https://iam.env.example"
+    write(profile, basic_profile(iam_endpoint="https://iam.profile.example/"))
+    assert iam_of(variable) == "https://iam.profile.example"
+    assert iam_of({}) == "https://iam.profile.example"
