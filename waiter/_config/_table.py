@@ -357,7 +357,7 @@ SPECS: tuple[Spec, ...] = (
           flag="--region", env=("WAITER_REGION", "HW_REGION_NAME", "OS_REGION_NAME"),
           check=_region),
     Spec("endpoint", "kps.endpoint", parse_text,
-          "API endpoint (a comma list is tried in turn); default: the region's, from the "
+          "API endpoint (one URL); default: the region's, from the "
           "SDK's table",
           flag="--endpoint", env=("WAITER_ENDPOINT",), check=_endpoint),
     Spec("project_id", "kps.project_id", parse_text, "project ID the tasks belong to",
