@@ -33,10 +33,6 @@ class Failover:
         self._proxies = {endpoint: proxy_for(endpoint) for endpoint in self.endpoints}
         self._current = 0
 
-    @property
-    def current(self) -> str:
-        return self.endpoints[self._current]
-
     async def get_json(self, path: str, not_found_codes: Collection[str] = ()) -> dict[str, object]:
         """GET ``path`` on the current endpoint, then on the next ones while none can be
         reached; the last one's error when no endpoint answers."""

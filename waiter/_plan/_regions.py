@@ -15,7 +15,6 @@ __all__ = [
     "IAM_ENDPOINTS",
     "KNOWN_REGIONS",
     "KPS_ENDPOINTS",
-    "KPS_REGIONS",
     "STS_ENDPOINTS",
     "default_endpoint",
     "iam_endpoint_for",
@@ -58,7 +57,6 @@ KPS_ENDPOINTS = {
     "sa-brazil-1": "https://kms.sa-brazil-1.myhuaweicloud.com",
     "tr-west-1": "https://kms.tr-west-1.myhuaweicloud.com",
 }
-KPS_REGIONS = frozenset(KPS_ENDPOINTS)
 
 IAM_ENDPOINTS = {
     "ae-ad-1": "https://iam.ae-ad-1.myhuaweicloud.com",
