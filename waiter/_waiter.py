@@ -217,10 +217,15 @@ async def wait_for(
     rng: random.Random | None = None,
     logger: structlog.typing.FilteringBoundLogger | None = None,
 ) -> list[TaskResult]:
-    """Wait on every task; return the results in the order of ``task_ids`` (without duplicates)."""
+    """Wait on every task; return the results in the order of ``task_ids`` (without duplicates).
+
+    No task IDs: the settings are still checked, nothing is sent, and the answer is ``[]``.
+    """
     ids = check_task_ids(task_ids)
     by_id: dict[str, TaskResult] = {}
     waiter = Waiter(settings, clock=clock, rng=rng, logger=logger)
+    if not ids:
+        return []  # before entering: start-up may reach IAM or the metadata service
     async with waiter, aclosing(waiter._run(ids, since_entry=True)) as results:
         async for result in results:
             by_id[result.task_id] = result

@@ -35,7 +35,11 @@ def is_task_id(value: object) -> TypeGuard[str]:
 
 
 def check_task_ids(task_ids: Iterable[str]) -> list[str]:
-    """The IDs in first-seen order without duplicates; a malformed ID raises ConfigError."""
+    """The IDs in first-seen order without duplicates; a malformed ID raises ConfigError.
+
+    No IDs is no error here: the library waits on nothing (``wait_for([])`` is ``[]``); the
+    command line, which has nothing to do then, says so in its own words.
+    """
     if isinstance(task_ids, str):
         raise TypeError("task_ids must be a list of IDs, not a single string")
     unique = list(dict.fromkeys(task_ids))
@@ -44,6 +48,4 @@ def check_task_ids(task_ids: Iterable[str]) -> list[str]:
             raise ConfigError(
                 f"task ID {shown(task_id)} is not valid: use 1-128 characters of A-Z a-z 0-9 . _ -"
             )
-    if not unique:
-        raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
     return unique

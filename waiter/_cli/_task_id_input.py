@@ -31,7 +31,10 @@ def read_task_ids(given: Sequence[str], ids_file: str | None, stdin: TextIO | No
             ids += parse_id_lines(_read_stdin(stdin))
     if ids_file:
         ids += parse_id_lines(_read_ids_file(ids_file))
-    return check_task_ids(ids)
+    unique = check_task_ids(ids)
+    if not unique:  # the library waits on nothing; a command given nothing is misused
+        raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
+    return unique
 
 
 def _read_stdin(stdin: TextIO | None) -> str:
