@@ -15,6 +15,7 @@ PUBLIC = {
     "Waiter",
     "WaiterError",
     "__version__",
+    "log_to_stdlib",
     "wait_for",
 }
 

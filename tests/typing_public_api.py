@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def settings_use() -> waiter.Settings:
         del reason
     version: str = waiter.__version__
     del version
+    logger: logging.Logger = waiter.log_to_stdlib("debug")
+    logger = waiter.log_to_stdlib(logging.INFO)
+    del logger
     return made if made.timeout > loaded.timeout else loaded
 
 

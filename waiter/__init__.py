@@ -2,7 +2,8 @@
 
 The public API is re-exported here; the implementation lives in private modules. Names are
 loaded on first use, so ``python -m waiter --help`` does not pay for importing aiohttp.
-Importing waiter configures nothing: logging is set up by the command line, or by you.
+Importing waiter configures nothing: its events go through structlog when the application has
+configured it, else to the standard library's logger ``"waiter"`` (see :func:`log_to_stdlib`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._config._settings import Settings
     from ._errors import ConfigError, WaiterError
+    from ._event_log import log_to_stdlib
     from ._result import Outcome, TaskResult
     from ._waiter import Waiter, wait_for
 
@@ -24,6 +26,7 @@ __all__ = [
     "Waiter",
     "WaiterError",
     "__version__",
+    "log_to_stdlib",
     "wait_for",
 ]
 
@@ -34,6 +37,7 @@ _HOME = {
     "TaskResult": "._result",
     "Waiter": "._waiter",
     "WaiterError": "._errors",
+    "log_to_stdlib": "._event_log",
     "wait_for": "._waiter",
 }
 

@@ -19,7 +19,7 @@ from ._config._settings import Settings
 from ._engine._clock import Clock, default_clock
 from ._engine._engine import Engine
 from ._errors import WaiterError
-from ._event_log import BestEffortLog
+from ._event_log import BestEffortLog, library_log
 from ._http._client import make_session
 from ._plan._plan import Plan, make_plan
 from ._plan._start import Access, start, start_up_work
@@ -43,7 +43,9 @@ class Waiter:
     before or during start-up ends every wait at once as ``cancelled``.
 
     ``clock`` and ``rng`` replace the event loop's time and the random jitter (for tests);
-    ``logger`` replaces the structlog logger. Logging is best effort: an event that cannot be
+    ``logger`` replaces where events go: by default the application's structlog configuration
+    when it has one, else the stdlib logger ``"waiter"`` (see :func:`waiter.log_to_stdlib`),
+    decided when the Waiter is made. Logging is best effort: an event that cannot be
     written (a processor that raises, a closed stderr) is dropped, and the wait goes on.
     """
 
@@ -83,7 +85,7 @@ class Waiter:
         self._plan = plan
         self._clock = clock or default_clock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._log = BestEffortLog(logger or structlog.get_logger("waiter"))
+        self._log = library_log() if logger is None else BestEffortLog(logger)
         self._session: aiohttp.ClientSession | None = None
         self._access: Access | None = None
         self._engine: Engine | None = None

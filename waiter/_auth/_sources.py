@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import structlog
-
 from .._config._files import KIB, TooLarge, read_at_most, size_text
 from .._config._secrets import is_header_safe, is_header_value_safe
 from .._config._settings import Settings, source_of
 from .._config._table import DEFAULT_OIDC_AUDIENCE, SPECS_BY_NAME, shown
 from .._errors import ConfigError
+from .._event_log import library_log
 from .._redact import remember_secrets
 from ._signing import AkSkCredentials
 
@@ -322,7 +321,7 @@ def _warn_if_token_and_keys(settings: Settings) -> None:
         return
     token = "token" if settings.token else "token_file"
     used = _named(settings, token) if settings.token else f"file {settings.token_file}"
-    structlog.get_logger("waiter").warning(
+    library_log().warning(
         "token_and_access_key_both_set",
         token=used,
         access_key=_named(settings, "access_key"),
@@ -664,6 +663,6 @@ def _warn_if_others_can_read(path: Path, event: str) -> None:
     # Only a file of its own: /dev/stdin or a pipe (--token-file <(...)) has no mode to fix.
     if stat.S_ISREG(info.st_mode) and mode & 0o077 and path not in _warned:
         _warned.add(path)  # once per file: the settings may be checked more than once
-        structlog.get_logger("waiter").warning(
+        library_log().warning(
             event, path=str(path), mode=f"{mode:04o}", fix=f"chmod 600 {path}"
         )

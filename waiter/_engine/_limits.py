@@ -10,9 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
-
-from .._event_log import BestEffortLog, EventLog
+from .._event_log import EventLog, library_log
 from ._clock import Clock
 
 __all__ = ["RequestLimiter"]
@@ -48,7 +46,7 @@ class RequestLimiter:
     ) -> None:
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._clock = clock
-        self._log = logger or BestEffortLog(structlog.get_logger("waiter"))
+        self._log = logger or library_log()
         self.configured_rate = rate
         self.rate = rate
         self._next_start = float("-inf")
