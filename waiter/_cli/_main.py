@@ -205,7 +205,7 @@ def _main(
     from ._show_config import render_toml
     from ._task_id_input import read_task_ids
 
-    streams = Streams(stdout, stderr, interrupts, known.reported)
+    streams = Streams(stdout, stderr, interrupts, known.reported, env)
     try:
         loaded = load_settings(flags=_flags(args), config_path=args.config, env=env)
         interrupts.check()

@@ -30,6 +30,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
+from typing import NamedTuple
 
 from .._apis._base import BulkTaskApi, TaskApi, TaskStatus
 from .._errors import ApiError, AuthError, BadAnswer, NotFound
@@ -45,7 +46,7 @@ from ._schedule import LAST_POLL_GRACE, Schedule, Wait, clamp_to_deadline
 from ._status import Verdict
 from ._task import Task, why_failed
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "PendingTask"]
 
 # Unreadable 200 answers in a row before a task gives up: a proxy page now and then is noise,
 # five in a row means the endpoint is not the API.
@@ -53,6 +54,14 @@ MAX_BAD_ANSWERS = 5
 # The supervisor's timer ends what is left this long after the last poll's grace: the engine's
 # own time-outs come first (they say more), the timer only backs them up.
 SUPERVISOR_SLACK = 0.3
+
+
+class PendingTask(NamedTuple):
+    """An unfinished task as a display shows it: its last status (masked) and its polls."""
+
+    task_id: str
+    status: str | None
+    polls: int
 
 
 class Engine:
@@ -108,6 +117,24 @@ class Engine:
     async def close(self) -> None:
         for run in list(self._runs):
             await run.close()
+
+    def pending(self, limit: int) -> list[PendingTask]:
+        """The unfinished tasks of every run, in the order given, when there are at most
+        ``limit`` of them; else none (a display shows each task only while they are few).
+
+        Read-only, for a display that looks a few times a second: nothing on the polling
+        path calls it or pays for it. A look at the counts first, so that the tasks are
+        scanned only when few are left.
+        """
+        runs = list(self._runs)
+        if sum(run.unfinished for run in runs) > limit:
+            return []
+        return [
+            PendingTask(task.task_id, task.status, task.polls)
+            for run in runs
+            for task in run.tasks
+            if task.result is None
+        ]
 
 
 class Run:
