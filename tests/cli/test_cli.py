@@ -340,17 +340,19 @@ def test_text_output_is_aligned_lines_and_a_summary(server: FakeKpsServer):
     ran = run_waiter(kps_args(server, "--output", "text", "a", "a-much-longer-id"))
 
     assert ran.code == 1
-    *lines, summary = ran.stdout.splitlines()
+    header, *lines, summary = ran.stdout.splitlines()
+    assert header.split() == [
+        "TASK_ID", "OUTCOME", "STATUS", "SERVER_ID", "POLLS", "ELAPSED", "ERROR",
+    ]  # fmt: skip
     assert len(lines) == 2
     by_id = {line.split()[0]: line for line in lines}
     assert by_id["a"].split()[1:3] == ["success", DONE]
     assert by_id["a-much-longer-id"].split()[1:3] == ["failure", FAILED]
-    # The columns line up: each field starts at the same place on every line.
-    outcome_at = {line.index(line.split()[1]) for line in lines}
-    status_at = {line.index(line.split()[2]) for line in lines}
-    polls_at = {line.index(" polls") for line in lines}
-    assert len(outcome_at) == len(status_at) == len(polls_at) == 1
-    assert len({len(line) for line in lines}) == 1
+    # The columns line up under the header: each field starts where its name does.
+    for index, name in enumerate(["OUTCOME", "STATUS", "SERVER_ID"], start=1):
+        assert {line.index(line.split()[index]) for line in lines} == {header.index(name)}
+    elapsed_ends = header.index("ELAPSED") + len("ELAPSED")
+    assert {line.index("s", elapsed_ends - 1) for line in lines} == {elapsed_ends - 1}
     assert summary.startswith("2 tasks in ")
     assert summary.endswith("1 success, 1 failure")
     assert "{" not in ran.stdout
@@ -665,7 +667,7 @@ def test_main_on_a_terminal_prints_text_unless_output_json(
         assert sorted(json.loads(line)["task_id"] for line in lines) == ["t1", "t2"]
         assert all(list(json.loads(line)) == RESULT_FIELDS for line in lines)
     else:
-        assert len(lines) == 3  # two results and the summary
+        assert len(lines) == 4  # the header, two results and the summary
         assert lines[-1].endswith("2 success")
         assert not any(line.startswith("{") for line in lines)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from helpers import serving, settings_for
+from helpers import PROJECT, TOKEN, kps_on_a_thread, run_main, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import wait_for
@@ -79,7 +80,18 @@ def test_junit_counts_and_suite_attributes(tmp_path: Path) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", suite.get("timestamp", ""))
     assert [case.get("name") for case in suite.findall("testcase")] == [r.task_id for r in RESULTS]
     for case in suite.findall("testcase"):
-        assert case.get("classname") == "waiter.kps"
+        assert case.get("classname") == "waiter.kps"  # the default task API
+
+
+@pytest.mark.parametrize(
+    ("api", "classname"),
+    [("kps", "waiter.kps"), ("ecs-job", "waiter.ecs_job"), ("http", "waiter.http")],
+)
+def test_junit_classname_names_the_task_api(tmp_path: Path, api: str, classname: str) -> None:
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, RESULTS, elapsed_s=1.0, api=api)
+
+    assert {case.get("classname") for case in read_junit(path).iter("testcase")} == {classname}
 
 
 def test_junit_per_task_elements(tmp_path: Path) -> None:
@@ -230,10 +242,10 @@ def test_markdown_summary_heading_and_table(tmp_path: Path) -> None:
         "### waiter: 5 tasks, 1 success, 1 failure, 1 timeout, 1 error, 1 cancelled in 61.5 s"
     )
     rows = table_rows(text)
-    assert rows[0] == "| task | outcome | status | polls | seconds | error |"
+    assert rows[0] == "| task | outcome | status | server ID | polls | seconds | error |"
     assert len(rows) == 2 + len(RESULTS)
-    assert rows[2] == "| t-ok | success | SUCCESS\\_RESET | 3 | 6.2 |  |"
-    assert rows[5] == "| t-timeout | timeout | RUNNING\\_RESET | 9 | 60.0 |  |"
+    assert rows[2] == "| t-ok | success | SUCCESS\\_RESET | srv-1 | 3 | 6.2 |  |"
+    assert rows[5] == "| t-timeout | timeout | RUNNING\\_RESET | - | 9 | 60.0 |  |"
     assert "\x07" not in text
     assert "KPS.0001: bad \\<answer\\> \\& \"quotes\" 'too' bell" in rows[4]
     assert text.endswith("|\n\n")
@@ -257,10 +269,10 @@ def test_markdown_pipes_and_newlines_do_not_break_the_table(tmp_path: Path) -> N
     rows = table_rows(path.read_text(encoding="utf-8"))
 
     assert len(rows) == 2 + len(RESULTS) + 1
-    assert {len(split_cells(row)) for row in rows} == {6}
+    assert {len(split_cells(row)) for row in rows} == {7}
     last = split_cells(rows[-1])
     assert last[2].strip() == "ODD\\|STATUS"
-    assert last[5].strip() == "first \\| line second third fourth \\\\\\| escaped \\\\"
+    assert last[6].strip() == "first \\| line second third fourth \\\\\\| escaped \\\\"
 
 
 def test_markdown_appended_twice_keeps_both_sections(tmp_path: Path) -> None:
@@ -355,3 +367,26 @@ def test_a_403s_encoded_authorization_message_reaches_both_reports(tmp_path: Pat
     append_markdown_summary(summary, results, elapsed_s=1.0)
     [row] = table_rows(summary.read_text(encoding="utf-8"))[2:]
     assert shown in split_cells(row)[-1]
+
+
+# The command line's reports name the task API it polled
+
+
+def test_the_command_lines_reports_name_the_api_and_show_the_server_id(tmp_path: Path) -> None:
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    with kps_on_a_thread() as server:
+        server.add_task("job-1", [(0, "SUCCESS")])
+        args = [
+            "--endpoint", server.url, "--project-id", PROJECT, "--api", "ecs-job",
+            "--min-interval", "0.05", "--rate", "1000", "--log-format", "json",
+            "--junit-xml", str(junit), "--summary-file", str(summary), "job-1",
+        ]  # fmt: skip
+        code, stdout, stderr = run_main(args, {"WAITER_AUTH_TOKEN": TOKEN})
+
+    assert code == 0, stderr
+    server_id = json.loads(stdout)["server_id"]
+    assert server_id
+    [case] = read_junit(junit).iter("testcase")
+    assert case.get("classname") == "waiter.ecs_job"
+    [row] = table_rows(summary.read_text(encoding="utf-8"))[2:]
+    assert split_cells(row)[3].strip() == server_id

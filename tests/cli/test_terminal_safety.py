@@ -65,8 +65,11 @@ def test_the_text_table_shows_a_servers_control_characters_escaped_on_one_line()
 
     printer.result(_result(status=TITLE, error=f"{CLEAR}boom{FORGED}\nnext {REVERSED}"))
 
-    [line] = stream.getvalue().splitlines()  # no forged line, not even after a newline
-    assert "\\x1b]0;pwned\\x07" in line
+    [header, line] = stream.getvalue().splitlines()  # no forged line, not even after a newline
+    assert header.split() == [
+        "TASK_ID", "OUTCOME", "STATUS", "SERVER_ID", "POLLS", "ELAPSED", "ERROR",
+    ]  # fmt: skip
+    assert "\\x1b]0;pwned\\x…" in line  # the status, escaped and cut to its column
     assert "\\x1b[2Jboom\\r\\x1b[32mt0  success" in line
     assert "\\nnext \\u202eDESSAP" in line
     assert not RAW_CONTROL.search(stream.getvalue())
@@ -153,9 +156,12 @@ def test_text_output_and_console_logs_escape_what_the_server_sent(hostile_server
     assert code == 4, stderr
     for shown in (stdout, stderr):
         assert not RAW_CONTROL.search(shown)
-    assert len(stdout.splitlines()) == len(TASKS) + 1  # a line a task, and the summary
+    assert len(stdout.splitlines()) == 1 + len(TASKS) + 1  # the header, a row a task, the summary
     [title] = [line for line in stdout.splitlines() if line.startswith("title")]
-    assert "\\x1b]0;pwned\\x07" in title.split()[2]  # the status column
+    assert title.split()[2] == "\\x1b]0;pwned\\x…"  # the status column, escaped and cut
+    assert "unknown status '\\x1b]0;pwned\\x07'" in title  # whole in the error
+    [fine] = [line for line in stdout.splitlines() if line.startswith("fine")]
+    assert "srv \\u202e" in fine  # the server ID column
     assert "\\x1b[2J\\r\\x1b[32mt0  success" in stdout
     assert "\\u202eDESSAP \\x85" in stdout
     assert "\\x1b]0;pwned\\x07" in stderr  # status_changed

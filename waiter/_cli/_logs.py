@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import json as json_module
 import logging
-from collections.abc import Iterable, MutableMapping
+import os
+from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -17,7 +18,7 @@ import structlog
 
 from .._redact import printable, redact, remember_secrets
 
-__all__ = ["JsonLine", "Redactor", "configure_logging"]
+__all__ = ["JsonLine", "Redactor", "configure_logging", "console_colors"]
 
 # Field names whose values are secrets whatever they hold.
 _SECRET_FIELDS = frozenset(
@@ -139,22 +140,62 @@ def _fallback(value: object) -> object:
     return structlog_form() if callable(structlog_form) else repr(value)
 
 
+def console_colors(stream: TextIO, env: Mapping[str, str]) -> bool:
+    """Colours on the console: as https://no-color.org and FORCE_COLOR have it, else on a tty.
+
+    ``NO_COLOR`` set and not empty: never, even on a terminal (it wins over FORCE_COLOR);
+    ``FORCE_COLOR`` set and not empty: always, even into a pipe or a file.
+    """
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _omitting(events: frozenset[str]) -> structlog.typing.Processor:
+    """A processor that drops the events named, first in the chain: they cost nothing more."""
+
+    def omit(
+        logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if event_dict.get("event") in events:
+            raise structlog.DropEvent
+        return event_dict
+
+    return omit
+
+
 def configure_logging(
-    *, json: bool, level: str, stream: TextIO, secrets: Iterable[str] = ()
+    *,
+    json: bool,
+    level: str,
+    stream: TextIO,
+    secrets: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+    console_omits: Collection[str] = (),
 ) -> None:
-    """Structured events on ``stream``: JSON lines, or a console view with colours on a tty."""
+    """Structured events on ``stream``: JSON lines, or a console view.
+
+    The console's colours follow :func:`console_colors` for ``env`` (None: ``os.environ``).
+    ``console_omits``: events the console view leaves out (the command line's text table
+    says the same); JSON lines keep every event, whatever it names.
+    """
     processors: list[structlog.typing.Processor]
     if json:
         processors = [JsonLine(secrets)]
     else:
+        colors = console_colors(stream, os.environ if env is None else env)
         processors = [
+            *([_omitting(frozenset(console_omits))] if console_omits else []),
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             Redactor(secrets),
             _escape_for_terminal,  # after redaction: escaping would hide a secret from it
-            structlog.dev.ConsoleRenderer(
-                colors=stream.isatty(), exception_formatter=_safe_traceback
-            ),
+            structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=_safe_traceback),
         ]
     structlog.configure(
         processors=processors,

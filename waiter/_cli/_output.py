@@ -1,4 +1,5 @@
-"""Results on stdout: one JSON object a line, or an aligned table with a summary."""
+"""Results on stdout: one JSON object a line, or an aligned table (a header, a row a task)
+with a summary."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TextIO
 
 from .._redact import printable, redact
 from .._result import Outcome, TaskResult
+from ._columns import ellipsis_for, fit, pad
 
 __all__ = ["ResultPrinter"]
 
@@ -29,29 +31,45 @@ def _shown(text: str) -> str:
     return printable(redact(text))
 
 
+# The text table's columns between the task ID (as wide as the longest ID given) and the
+# error (last, whole): (header, width, right-aligned). A value too long for its column is cut
+# with an ellipsis, so it never shifts the columns after it: every KPS status fits
+# (SUCCESS_REPLACE, 15), a server ID is a UUID (36). With 36-character task IDs a row without
+# an error is 118 columns: it fits a 120-column terminal.
+_COLUMNS = (
+    ("OUTCOME", 9, False),  # "cancelled"
+    ("STATUS", 15, False),
+    ("SERVER_ID", 36, False),
+    ("POLLS", 5, True),
+    ("ELAPSED", 7, True),  # "1800.0s"
+)
+_HEADER = ("TASK_ID", *(name for name, _, _ in _COLUMNS), "ERROR")
+
+
 class ResultPrinter:
-    """Prints each result as its task ends, so a pipeline sees progress line by line."""
+    """Prints each result as its task ends, so a pipeline sees progress line by line.
+
+    The text table's header goes out with the first row. Rows print as tasks end, so the
+    columns are set from what is known at the start (the task IDs), and a value too long for
+    its column is cut rather than allowed to push the others out of line.
+    """
 
     def __init__(self, *, text: bool, stream: TextIO, task_ids: Sequence[str]) -> None:
         self._text = text
         self._stream = stream
-        self._id_width = max((len(task_id) for task_id in task_ids), default=0)
-        # Wide enough for every KPS status (SUCCESS_REPLACE is the longest, at 15).
-        self._status_width = 15
+        longest_id = max((len(task_id) for task_id in task_ids), default=0)
+        self._id_width = max(longest_id, len("TASK_ID"))
+        self._ellipsis = ellipsis_for(stream)
+        self._header_printed = False
 
     def result(self, result: TaskResult) -> None:
         # TaskResult text is redacted where it is made; redacting again here is the defence in
         # depth for results made elsewhere (a caller's, a test's), and costs ~1 us a field.
         if self._text:
-            # Task IDs passed check_task_ids; the status and error came from a server.
-            status = _shown(result.status) if result.status else "-"
-            line = (
-                f"{result.task_id:<{self._id_width}}  {result.outcome.value:<9}  "
-                f"{status:<{self._status_width}}  {result.polls:>4} polls  "
-                f"{result.elapsed_s:>8.1f} s"
-            )
-            if result.error and result.outcome is not Outcome.FAILURE:
-                line += f"  {_shown(result.error)}"
+            line = self._line(_row(result))
+            if not self._header_printed:
+                line = self._line(_HEADER) + "\n" + line
+                self._header_printed = True
         else:
             fields = {
                 key: redact(value) if isinstance(value, str) else value
@@ -63,6 +81,14 @@ class ResultPrinter:
         self._stream.write(line + "\n")
         self._stream.flush()
 
+    def _line(self, values: Sequence[str]) -> str:
+        task_id, *middle, error = values
+        cells = [f"{task_id:<{self._id_width}}"]
+        for (_, width, right), value in zip(_COLUMNS, middle, strict=True):
+            cells.append(pad(fit(value, width, self._ellipsis), width, right=right))
+        cells.append(error)
+        return "  ".join(cells).rstrip()
+
     def summary(self, results: Sequence[TaskResult], elapsed_s: float) -> None:
         if not self._text:
             return
@@ -70,3 +96,16 @@ class ResultPrinter:
         parts = [f"{counts[o]} {o.value}" for o in Outcome if counts[o]]
         self._stream.write(f"{len(results)} tasks in {elapsed_s:.1f} s: {', '.join(parts)}\n")
         self._stream.flush()
+
+
+def _row(result: TaskResult) -> tuple[str, ...]:
+    # Task IDs passed check_task_ids; the status, server ID and error came from a server.
+    return (
+        result.task_id,
+        result.outcome.value,
+        _shown(result.status) if result.status else "-",
+        _shown(result.server_id) if result.server_id else "-",
+        str(result.polls),
+        f"{result.elapsed_s:.1f}s",
+        _shown(result.error) if result.error else "",
+    )

@@ -35,7 +35,6 @@ _LINE_BREAK = re.compile("\r\n?|\n")
 # A backslash before ASCII punctuation always means "this character, literally".
 _MD_SPECIAL = re.compile(r"([\\|`*_\[\]<>&~])")
 
-_CLASSNAME = "waiter.kps"
 # Outcomes that count as JUnit errors: the task did not reach a verdict (or we could not read it).
 _ERROR_OUTCOMES = (Outcome.ERROR, Outcome.TIMEOUT, Outcome.CANCELLED)
 _DEFAULT_MESSAGE = {
@@ -52,9 +51,12 @@ def write_junit_xml(
     *,
     elapsed_s: float,
     suite_name: str = "waiter",
+    api: str = "kps",
 ) -> None:
     """Write a JUnit XML report of ``results`` to ``path``, replacing it atomically.
 
+    Each test case's classname names the task API (``api``: ``waiter.kps``,
+    ``waiter.ecs_job``, ``waiter.http``), so a reader groups the tasks by what was polled.
     Raises ConfigError naming the path and ``--junit-xml`` when the file cannot be written.
     """
     counts = Counter(result.outcome for result in results)
@@ -79,8 +81,10 @@ def write_junit_xml(
             "timestamp": started.strftime("%Y-%m-%dT%H:%M:%S"),
         },
     )
+    # A dotted name, as JUnit readers split classnames at dots: "ecs-job" becomes "ecs_job".
+    classname = "waiter." + _clean(api).replace("-", "_")
     for result in results:
-        suite.append(_testcase(result))
+        suite.append(_testcase(result, classname))
     ET.indent(root)
     document = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
     _replace_atomically(path, document, flag="--junit-xml", setting="junit_xml")
@@ -97,14 +101,15 @@ def append_markdown_summary(path: Path, results: Sequence[TaskResult], *, elapse
     lines = [
         f"### waiter: {', '.join(parts)} in {elapsed_s:.1f} s",
         "",
-        "| task | outcome | status | polls | seconds | error |",
-        "|---|---|---|--:|--:|---|",
+        "| task | outcome | status | server ID | polls | seconds | error |",
+        "|---|---|---|---|--:|--:|---|",
     ]
     for result in results:
         cells = [
             result.task_id,
             result.outcome.value,
             result.status or "-",
+            result.server_id or "-",
             str(result.polls),
             f"{result.elapsed_s:.1f}",
             result.error or "",
@@ -143,11 +148,11 @@ def _separator(path: Path) -> str:
     return "\n" if tail.endswith(b"\n") else "\n\n"
 
 
-def _testcase(result: TaskResult) -> ET.Element:
+def _testcase(result: TaskResult, classname: str) -> ET.Element:
     case = ET.Element(
         "testcase",
         {
-            "classname": _CLASSNAME,
+            "classname": classname,
             "name": _clean(result.task_id),
             "time": _seconds(result.elapsed_s),
         },

@@ -8,9 +8,11 @@ signal, and nothing that fails on the way out (stdout, stderr, a report) turns i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, TextIO, cast
 
 import structlog
@@ -25,7 +27,7 @@ from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._interrupts import Interrupts
 from ._logs import configure_logging
 from ._output import ResultPrinter
-from ._progress import LiveLine, Progress
+from ._progress import LiveBlock, Progress
 from ._reports import append_markdown_summary, write_junit_xml
 
 if TYPE_CHECKING:
@@ -60,10 +62,12 @@ class Streams:
     # The IDs whose result reached stdout: the command line reports the others if a signal
     # stops it before the wait could.
     reported: set[str] = field(default_factory=set)
+    # The environment the command line was given (None: os.environ): NO_COLOR, FORCE_COLOR.
+    env: Mapping[str, str] | None = None
 
 
 def run_wait(settings: Settings, task_ids: Sequence[str], streams: Streams) -> int:
-    prepared = _prepare(settings, streams.stderr)  # a bad setting stops here: no loop, no aiohttp
+    prepared = _prepare(settings, streams)  # a bad setting stops here: no loop, no aiohttp
     streams.interrupts.check()
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
         return runner.run(_CommandRun(settings, task_ids, prepared, streams).wait())
@@ -75,7 +79,7 @@ def run_demo(settings: Settings, streams: Streams) -> int:
     async def demo() -> int:
         async with serve_demo() as endpoint:
             demo = demo_settings(settings, endpoint)
-            prepared = _prepare(demo, streams.stderr)
+            prepared = _prepare(demo, streams)
             return await _CommandRun(demo, demo_tasks(), prepared, streams).wait()
 
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
@@ -103,14 +107,15 @@ def print_cancelled(
 @dataclass(frozen=True)
 class _Prepared:
     plan: Plan  # the checked settings, handed to the Waiter so it need not check again
-    live: LiveLine | None  # the live progress line, on a terminal
+    live: LiveBlock | None  # the live progress block, on a terminal
 
 
-def _prepare(settings: Settings, stderr: TextIO) -> _Prepared:
+def _prepare(settings: Settings, streams: Streams) -> _Prepared:
     """Logging set up and every setting checked, before any event loop starts."""
-    live = LiveLine(stderr) if settings.progress and _isatty(stderr) else None
-    # LiveLine has what a log writer uses of a file: write, flush, isatty.
-    _configure_logging(settings, cast(TextIO, live) if live else stderr)
+    stderr = streams.stderr
+    live = LiveBlock(stderr) if settings.progress and _isatty(stderr) else None
+    # LiveBlock has what a log writer uses of a file: write, flush, isatty.
+    _configure_logging(settings, cast(TextIO, live) if live else stderr, streams)
     plan = make_plan(settings)
     _check_report_paths(settings)
     return _Prepared(plan, live)
@@ -190,6 +195,7 @@ class _CommandRun:
             timeout=self.settings.timeout,
             live=live,
             every=self.settings.progress_every,
+            pending_tasks=waiter._pending,
         )
         started = loop.time()
         progress_task = asyncio.create_task(progress.run())
@@ -244,7 +250,7 @@ def _describe(error: BaseException) -> str:
     return type(error).__name__
 
 
-def _configure_logging(settings: Settings, stream: TextIO) -> None:
+def _configure_logging(settings: Settings, stream: TextIO, streams: Streams) -> None:
     log_json = settings.log_format == "json" or (
         settings.log_format == "auto" and not _isatty(stream)
     )
@@ -252,8 +258,39 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     # added as they are read: see _redact.remember_secrets.
     secrets = (settings.token, settings.secret_key, settings.security_token, settings.access_key)
     configure_logging(
-        json=log_json, level=settings.log_level, stream=stream, secrets=[s for s in secrets if s]
+        json=log_json,
+        level=settings.log_level,
+        stream=stream,
+        secrets=[s for s in secrets if s],
+        env=os.environ if streams.env is None else streams.env,
+        console_omits=_said_by_the_table(settings, streams),
     )
+
+
+def _said_by_the_table(settings: Settings, streams: Streams) -> frozenset[str]:
+    """``task_ended`` when the text table shows each task's end on the same terminal as the
+    console log: one line a task, not two saying the same thing (the table's row has the
+    outcome, status, polls, time and error). Not with debug logs, which show every event;
+    JSON logs and logs into a pipe or file keep it whatever this says.
+    """
+    if settings.log_level.lower() == "debug":
+        return frozenset()
+    if _text_output(settings.output, streams.stdout) and _same_terminal(
+        streams.stdout, streams.stderr
+    ):
+        return frozenset({"task_ended"})
+    return frozenset()
+
+
+def _same_terminal(stdout: TextIO, stderr: TextIO) -> bool:
+    try:
+        return (
+            stdout.isatty()
+            and stderr.isatty()
+            and os.path.samestat(os.fstat(stdout.fileno()), os.fstat(stderr.fileno()))
+        )
+    except (OSError, ValueError):
+        return False
 
 
 def _check_report_paths(settings: Settings) -> None:
@@ -275,7 +312,7 @@ def _write_reports(
     # After the wait a failed report must not hide the outcome: log it, keep the exit code.
     # Each report on its own: one that fails does not keep the other from being written.
     writers = (
-        (settings.junit_xml, write_junit_xml),
+        (settings.junit_xml, partial(write_junit_xml, api=settings.api)),
         (settings.summary_file, append_markdown_summary),
     )
     for path, write in writers:

@@ -1,16 +1,14 @@
-"""Task IDs from the command line, stdin (``-``) and ``--ids-file``: read bounded, as UTF-8,
-in any format ``_id_lists`` knows (plain lines, JSON lines, a JSON array)."""
+"""Task IDs from the command line, stdin (``-``) and ``--ids-file``: read bounded, as UTF-8."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TextIO
 
-from .._apis._task_ids import check_task_ids
+from .._apis._task_ids import check_task_ids, parse_id_lines
 from .._config._files import TooLarge, read_at_most, read_text_at_most, size_text
 from .._config._table import shown
 from .._errors import ConfigError
-from ._id_lists import parse_id_list
 
 __all__ = ["read_task_ids"]
 
@@ -18,17 +16,10 @@ __all__ = ["read_task_ids"]
 _ID_LIST_LIMIT = 64 * 1024 * 1024
 
 
-def read_task_ids(
-    given: Sequence[str],
-    ids_file: str | None,
-    stdin: TextIO | None,
-    *,
-    all_running: bool = False,
-) -> list[str]:
+def read_task_ids(given: Sequence[str], ids_file: str | None, stdin: TextIO | None) -> list[str]:
     """The task IDs to wait on: those given, ``-`` read from stdin, and those of ``--ids-file``.
 
-    Checked and without duplicates, in the order given. None at all is bad usage, unless
-    ``all_running`` (``--all``) will add the tasks the listing shows.
+    Checked and without duplicates, in the order given.
     """
     ids: list[str] = []
     from_stdin = False
@@ -37,15 +28,12 @@ def read_task_ids(
             ids.append(item)
         elif not from_stdin:  # a second - would find stdin at its end
             from_stdin = True
-            ids += parse_id_list(_read_stdin(stdin), "stdin")
+            ids += parse_id_lines(_read_stdin(stdin))
     if ids_file:
-        ids += parse_id_list(_read_ids_file(ids_file), _ids_file_name(ids_file))
+        ids += parse_id_lines(_read_ids_file(ids_file))
     unique = check_task_ids(ids)
-    if not unique and not all_running:
-        # The library waits on nothing; a command given nothing is misused.
-        raise ConfigError(
-            "no task IDs given: pass them as arguments, with - (stdin), --ids-file or --all"
-        )
+    if not unique:  # the library waits on nothing; a command given nothing is misused
+        raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
     return unique
 
 
@@ -72,12 +60,8 @@ def _read_stdin(stdin: TextIO | None) -> str:
         raise ConfigError(f"task IDs from - (stdin): stdin cannot be read ({reason})") from None
 
 
-def _ids_file_name(path: str) -> str:
-    return f"--ids-file {shown(path, bare=True)}"
-
-
 def _read_ids_file(path: str) -> str:
-    where = _ids_file_name(path)
+    where = f"--ids-file {shown(path, bare=True)}"
     try:
         return _utf8(read_at_most(path, _ID_LIST_LIMIT), where)
     except TooLarge as error:
