@@ -12,13 +12,14 @@ from typing import Self
 import aiohttp
 import structlog
 
-from ._apis._base import TaskApi, TaskStatus
+from ._apis._base import BulkTaskApi, TaskApi, TaskStatus
 from ._apis._clients import client_for
 from ._apis._task_ids import check_task_ids
 from ._config._settings import Settings
 from ._engine._clock import Clock, default_clock
 from ._engine._engine import Engine, PendingTask
-from ._errors import WaiterError
+from ._engine._listing import running_task_ids
+from ._errors import ConfigError, WaiterError
 from ._event_log import BestEffortLog, library_log
 from ._http._client import make_session
 from ._plan._plan import Plan, make_plan
@@ -90,6 +91,7 @@ class Waiter:
         self._access: Access | None = None
         self._engine: Engine | None = None
         self._starting: asyncio.Future[Access] | None = None
+        self._listing: asyncio.Future[list[str]] | None = None  # running_tasks(), while it lists
         self._entered_at = 0.0
         # Why every wait ends at once (stop() was called, start-up ran out of time), if so.
         self._ended: tuple[Outcome, str] | None = None
@@ -186,6 +188,41 @@ class Waiter:
         """
         return self._run(task_ids, since_entry=False)
 
+    async def running_tasks(self) -> list[str]:
+        """The IDs of every task KPS's running-tasks listing shows now, to wait on them all.
+
+        Every page is read, through the rate limit the polls share; the IDs come in the
+        listing's order, each once (one the task ID check would refuse is left out, and
+        counted in the ``tasks_listed`` event). For ``api="kps"`` only: another API raises
+        :class:`waiter.ConfigError`. A refusal (401; 403, when the credentials lack
+        ``kps:domainKeypairs:getrunningtask``) raises its :class:`waiter.ApiError` at once; a
+        fault worth retrying (429, 5xx, unreachable) is retried on the wait schedule, and
+        raised after three tries. :meth:`stop`, before or while it lists, and a start-up that
+        ran out of time make it raise :class:`waiter.WaiterError`.
+        """
+        engine, access = self._engine, self._access
+        if engine is None:
+            raise WaiterError("use the Waiter as `async with Waiter(settings) as waiter:`")
+        if self._ended is not None:
+            raise WaiterError(f"nothing is listed: {self._ended[1]}")
+        api = engine.api
+        if self._plan.api.name != "kps" or not isinstance(api, BulkTaskApi) or access is None:
+            raise ConfigError(
+                f"running_tasks() needs KPS's running-tasks listing, and api is "
+                f"{self._plan.api.name!r}: use api='kps', or give the task IDs",
+                setting="api",
+            )
+        self._listing = asyncio.ensure_future(running_task_ids(engine, api, access.project_id))
+        try:
+            return await self._listing
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._ended is None or (current is not None and current.cancelling()):
+                raise  # cancelled from outside, not by stop()
+            raise WaiterError(f"the listing was stopped: {self._ended[1]}") from None
+        finally:
+            self._listing = None
+
     def _run(
         self, task_ids: Iterable[str], *, since_entry: bool
     ) -> AsyncGenerator[TaskResult, None]:
@@ -206,14 +243,21 @@ class Waiter:
     def stop(self, reason: str = "cancelled") -> None:
         """End every unfinished task now as ``cancelled``; their results are still yielded.
 
-        Works at any time: before or while the Waiter starts, and for waits begun later.
+        Works at any time: before or while the Waiter starts or lists, and for waits begun
+        later.
         """
+        self._end_waits(Outcome.CANCELLED, reason)
+
+    def _end_waits(self, outcome: Outcome, reason: str) -> None:
+        """stop() with any outcome: the command line ends its waits as ``timeout`` when the
+        deadline passes while it lists the running tasks, as ``error`` when the listing fails."""
         if self._ended is None:
-            self._ended = (Outcome.CANCELLED, reason)
-        if self._starting is not None:
-            self._starting.cancel()
+            self._ended = (outcome, reason)
+        for pending in (self._starting, self._listing):
+            if pending is not None:
+                pending.cancel()
         if self._engine is not None:
-            self._engine.stop(Outcome.CANCELLED, reason)
+            self._engine.stop(outcome, reason)
 
 
 async def wait_for(

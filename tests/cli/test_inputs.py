@@ -233,6 +233,29 @@ def test_an_ids_file_that_is_not_utf8_names_the_line(run, tmp_path: Path):
     assert message == f"--ids-file {ids} is not UTF-8 text (line 3); task IDs are ASCII, one a line"
 
 
+def test_an_ids_file_of_json_nested_60_mib_deep_is_one_line(run, tmp_path: Path):
+    ids = tmp_path / "binds.json"
+    ids.write_bytes(b"[" * (60 * MIB))
+
+    message = run(["--ids-file", str(ids)]).usage_error()
+
+    assert message == (
+        f"--ids-file {ids}: line 1 is not valid JSON (nested too deeply); give one JSON object "
+        'with a "task_id" a line, a JSON array of them, or one task ID a line'
+    )
+
+
+def test_json_on_stdin_without_a_task_id_names_the_element(run):
+    stdin = binary_stdin(b'[\n  {"task_id": "t1"},\n  {"server_id": "s2"}\n]\n')
+
+    message = run(["-"], stdin=stdin).usage_error()
+
+    assert message == (
+        'stdin: line 3, element 2 of the array: the JSON object has no "task_id" string (its '
+        "keys: 'server_id'); every object needs its task's ID there: fix or remove this one"
+    )
+
+
 # --- huge values are shown cut ---------------------------------------------------------------
 
 

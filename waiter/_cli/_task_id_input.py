@@ -1,14 +1,16 @@
-"""Task IDs from the command line, stdin (``-``) and ``--ids-file``: read bounded, as UTF-8."""
+"""Task IDs from the command line, stdin (``-``) and ``--ids-file``: read bounded, as UTF-8,
+in any format ``_id_lists`` knows (plain lines, JSON lines, a JSON array)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TextIO
 
-from .._apis._task_ids import check_task_ids, parse_id_lines
+from .._apis._task_ids import check_task_ids
 from .._config._files import TooLarge, read_at_most, read_text_at_most, size_text
 from .._config._table import shown
 from .._errors import ConfigError
+from ._id_lists import parse_id_list
 
 __all__ = ["read_task_ids"]
 
@@ -16,10 +18,17 @@ __all__ = ["read_task_ids"]
 _ID_LIST_LIMIT = 64 * 1024 * 1024
 
 
-def read_task_ids(given: Sequence[str], ids_file: str | None, stdin: TextIO | None) -> list[str]:
+def read_task_ids(
+    given: Sequence[str],
+    ids_file: str | None,
+    stdin: TextIO | None,
+    *,
+    all_running: bool = False,
+) -> list[str]:
     """The task IDs to wait on: those given, ``-`` read from stdin, and those of ``--ids-file``.
 
-    Checked and without duplicates, in the order given.
+    Checked and without duplicates, in the order given. None at all is bad usage, unless
+    ``all_running`` (``--all``) will add the tasks the listing shows.
     """
     ids: list[str] = []
     from_stdin = False
@@ -28,12 +37,15 @@ def read_task_ids(given: Sequence[str], ids_file: str | None, stdin: TextIO | No
             ids.append(item)
         elif not from_stdin:  # a second - would find stdin at its end
             from_stdin = True
-            ids += parse_id_lines(_read_stdin(stdin))
+            ids += parse_id_list(_read_stdin(stdin), "stdin")
     if ids_file:
-        ids += parse_id_lines(_read_ids_file(ids_file))
+        ids += parse_id_list(_read_ids_file(ids_file), _ids_file_name(ids_file))
     unique = check_task_ids(ids)
-    if not unique:  # the library waits on nothing; a command given nothing is misused
-        raise ConfigError("no task IDs given: pass them as arguments, with - (stdin) or --ids-file")
+    if not unique and not all_running:
+        # The library waits on nothing; a command given nothing is misused.
+        raise ConfigError(
+            "no task IDs given: pass them as arguments, with - (stdin), --ids-file or --all"
+        )
     return unique
 
 
@@ -60,8 +72,12 @@ def _read_stdin(stdin: TextIO | None) -> str:
         raise ConfigError(f"task IDs from - (stdin): stdin cannot be read ({reason})") from None
 
 
+def _ids_file_name(path: str) -> str:
+    return f"--ids-file {shown(path, bare=True)}"
+
+
 def _read_ids_file(path: str) -> str:
-    where = f"--ids-file {shown(path, bare=True)}"
+    where = _ids_file_name(path)
     try:
         return _utf8(read_at_most(path, _ID_LIST_LIMIT), where)
     except TooLarge as error:

@@ -10,12 +10,12 @@ refused for want of a permission, turns bulk status off and the tasks go back to
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import TYPE_CHECKING
 
 from .._apis._base import BulkTaskApi, Listing, TaskStatus
 from .._errors import ApiError, AuthError, BadAnswer
 from .._result import Outcome
+from ._listing import read_listing
 from ._schedule import LAST_POLL_GRACE
 from ._task import Task, why_failed
 
@@ -98,17 +98,8 @@ class BulkRounds:
 
     async def _read_listing(self, listing: Listing) -> dict[str, TaskStatus]:
         assert self.api is not None
-        found: dict[str, TaskStatus] = {}
-        offset = 0
-        gate = self.run.engine.gate
-        while True:
-            async with self.run.engine.limiter.slot():
-                call = functools.partial(self.api.fetch_page, listing, offset)
-                page = await (call() if gate.open else gate.through(call))
-            found.update(page.tasks)
-            offset += len(page.tasks)
-            if not page.tasks or offset >= page.total:
-                return found
+        engine = self.run.engine
+        return await read_listing(self.api, listing, engine.limiter, engine.gate)
 
     def _settle(self, running: dict[str, TaskStatus], failed: dict[str, TaskStatus]) -> None:
         waiting, self.waiting = self.waiting, {}
