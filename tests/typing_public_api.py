@@ -7,7 +7,17 @@ import random
 from pathlib import Path
 
 import waiter
-from waiter.testing import FakeKpsServer, Reply, fake_kps, set_testing
+from waiter.testing import (
+    FakeKpsServer,
+    Reply,
+    Step,
+    Timeline,
+    Timelines,
+    fake_kps,
+    fake_kps_in_thread,
+    set_testing,
+    testing,
+)
 
 
 async def library_use(settings: waiter.Settings) -> None:
@@ -48,3 +58,11 @@ async def testing_use() -> None:
         kps: FakeKpsServer = server
         result = await waiter.wait_for(["t"], kps.settings(timeout=10.0))
         del result
+
+
+def timeline_types_use() -> None:
+    step: Step = (0, "RUNNING_RESET")
+    timeline: Timeline = [step, (2.5, Reply(503, "SYS.0503")), (9, "SUCCESS_RESET")]
+    tasks: Timelines = {"t1": timeline, "t2": [(0, "FAILED_RESET")]}
+    with testing(), fake_kps_in_thread(tasks) as kps:
+        kps.add_task("t3", timeline)

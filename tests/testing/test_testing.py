@@ -27,6 +27,7 @@ pytest_plugins = ["pytester"]
 
 READY, RUNNING, DONE, FAILED = "READY_RESET", "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "waiter" / "testing" / "scenario.example.toml"  # ships in the wheel
 PROJECT = "0123456789abcdef0123456789abcdef"
 FAST = {"min_interval": 0.1, "max_interval": 0.2, "rate": 1000.0}
 
@@ -49,6 +50,9 @@ def test_all_is_exactly_the_public_names_and_sorted():
         "Reply",
         "ScenarioError",
         "SeenRequest",
+        "Step",
+        "Timeline",
+        "Timelines",
         "fake_kps",
         "fake_kps_in_thread",
         "is_testing",
@@ -270,7 +274,7 @@ def test_the_testing_context_manager_restores_the_previous_state():
 
 
 def test_the_example_scenario_loads():
-    scenario = load_scenario(ROOT / "examples" / "scenario.toml")
+    scenario = load_scenario(EXAMPLE)
 
     assert scenario.project_id == PROJECT
     assert scenario.token == "fake-token"
@@ -377,8 +381,8 @@ def test_a_missing_scenario_file_is_one_line(tmp_path):
     ("argv", "message"),
     [
         (["--scenario", "nope.toml"], "cannot read scenario file nope.toml"),
-        (["--scenario", "examples/scenario.toml", "--host", "0.0.0.0"], "not a loopback"),
-        (["--scenario", "examples/scenario.toml", "--port", "http"], "must be a whole number"),
+        (["--scenario", str(EXAMPLE), "--host", "0.0.0.0"], "not a loopback"),
+        (["--scenario", str(EXAMPLE), "--port", "http"], "must be a whole number"),
         ([], "the following arguments are required: --scenario"),
     ],
 )
@@ -461,7 +465,7 @@ def test_the_standalone_server_serves_a_scenario_to_the_command_line(tmp_path):
 
 
 def test_the_standalone_server_stops_cleanly_on_sigint():
-    server, _ = _start_server(ROOT / "examples" / "scenario.toml")
+    server, _ = _start_server(EXAMPLE)
     server.send_signal(signal.SIGINT)
     _, err = server.communicate(timeout=10)
 

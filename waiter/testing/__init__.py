@@ -7,18 +7,23 @@ its first step). A step may also be a :class:`Reply`, an error answer such as
 ``Reply(503, "SYS.0503")``::
 
     from waiter import wait_for
-    from waiter.testing import fake_kps
+    from waiter.testing import Timeline, fake_kps
 
-    async def test_reset_finishes():
-        tasks = {"task-1": [(0, "READY_RESET"), (2, "RUNNING_RESET"), (5, "SUCCESS_RESET")]}
-        async with fake_kps(tasks) as kps:
+    async def test_reset_finishes(waiter_testing):
+        timeline: Timeline = [(0, "READY_RESET"), (2, "RUNNING_RESET"), (5, "SUCCESS_RESET")]
+        async with fake_kps({"task-1": timeline}) as kps:
             [result] = await wait_for(["task-1"], kps.settings(min_interval=0.5))
         assert result.outcome.value == "success"
+
+:data:`Step`, :data:`Timeline` and :data:`Timelines` are the types of a step, of one task's
+steps and of the task IDs with their timelines, for annotating your own scripts.
 
 :func:`fake_kps_in_thread` is the same server on a background thread, for synchronous code and
 any async framework. With the package installed, pytest also offers it as the ``fake_kps``
 fixture (and ``waiter_testing``, which turns on instant waits for one test); the plugin does
-nothing in tests that do not ask for them.
+nothing in tests that do not ask for them. An ``async def`` test that asks for one of them, or
+is marked ``@pytest.mark.waiter``, runs on a fresh asyncio event loop (unless pytest-asyncio or
+anyio runs it): pytest alone is enough.
 
 **Instant waits.** Like stamina's, a testing switch takes the waiting out of waits:
 :func:`set_testing` (or the :func:`testing` context manager) makes every :class:`waiter.Waiter`
@@ -34,7 +39,8 @@ a scenario file until SIGINT or SIGTERM, for testing programs in other languages
 scripts or the ``waiter`` command itself. It listens on loopback addresses only, prints
 ``fake KPS listening on http://127.0.0.1:PORT (project PROJECT)`` once it is ready (with
 ``--port 0`` the system picks the port), and exits 0 when stopped. Bad arguments or a bad file
-give one line on stderr and exit 2. A scenario file is TOML (``examples/scenario.toml``)::
+give one line on stderr and exit 2. ``python -m waiter.testing --example`` prints a commented
+example that ships with waiter. A scenario file is TOML::
 
     project_id = "0123456789abcdef0123456789abcdef"   # optional; this is the default
     token = "fake-token"    # optional: requests must then send it as X-Auth-Token
@@ -65,9 +71,9 @@ from .._lazy import TYPE_CHECKING, lazy_names
 
 if TYPE_CHECKING:
     from ._command import main
-    from ._fake import Reply, SeenRequest
+    from ._fake import Reply, SeenRequest, Step, Timeline
     from ._scenario import ScenarioError
-    from ._server import FakeKpsServer, fake_kps, fake_kps_in_thread
+    from ._server import FakeKpsServer, Timelines, fake_kps, fake_kps_in_thread
     from ._switch import is_testing, set_testing, testing
 
 __all__ = [
@@ -75,6 +81,9 @@ __all__ = [
     "Reply",
     "ScenarioError",
     "SeenRequest",
+    "Step",
+    "Timeline",
+    "Timelines",
     "fake_kps",
     "fake_kps_in_thread",
     "is_testing",
@@ -90,6 +99,9 @@ _HOME = {
     "Reply": "._fake",
     "ScenarioError": "._scenario",
     "SeenRequest": "._fake",
+    "Step": "._fake",
+    "Timeline": "._fake",
+    "Timelines": "._server",
     "fake_kps": "._server",
     "fake_kps_in_thread": "._server",
     "is_testing": "._switch",

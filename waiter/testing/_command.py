@@ -8,17 +8,25 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._fake import FakeKps
 from ._scenario import add_to, load_scenario
 from ._server import bracketed, check_loopback
 
-__all__ = ["main"]
+__all__ = ["EXAMPLE", "example_scenario", "main"]
 
 _PROG = "python -m waiter.testing"
 EXIT_OK, EXIT_USAGE = 0, 2
+# Package data, so that it ships in the wheel: a pip install has no examples/ folder to point to.
+EXAMPLE = "scenario.example.toml"
+
+
+def example_scenario() -> str:
+    """The commented example scenario that ships with waiter, every option explained."""
+    return resources.files(__package__).joinpath(EXAMPLE).read_text(encoding="utf-8")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,13 +45,28 @@ def _port(raw: str) -> int:
     return port
 
 
+class _PrintExample(argparse.Action):
+    """``--example``: print the example scenario and exit, as ``--help`` does."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        sys.stdout.write(example_scenario())
+        parser.exit(EXIT_OK)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=_PROG,
         description="Serve a scripted, simulated KPS task API on this machine until SIGINT or "
-        "SIGTERM. The scenario format is in examples/scenario.toml.",
+        f"SIGTERM. The scenario format: `{_PROG} --example` prints a commented example "
+        "scenario, every option explained (save it, edit it, serve it).",
     )
     parser.add_argument("--scenario", metavar="FILE", required=True, help="scenario file (TOML)")
+    parser.add_argument(
+        "--example", action=_PrintExample, help="print the example scenario (TOML) and exit"
+    )
     parser.add_argument("--port", type=_port, default=0, help="port; 0 (default) picks one")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     return parser

@@ -19,13 +19,14 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 from aiohttp import web
 
 from .._auth._signing import utc_now, verify_signature
 from .._http._errors import MAX_CLOCK_SKEW
 
-__all__ = ["FakeKps", "Reply", "SeenRequest"]
+__all__ = ["FakeKps", "Reply", "SeenRequest", "Step", "Timeline"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,13 @@ class Reply:
     reset: bool = False
 
 
-Step = tuple[float, "str | Reply"]
+Step: TypeAlias = tuple[float, str | Reply]
+"""One step of a task's timeline: from this many seconds on, the task answers this status (or
+this :class:`Reply`). Added in 0.1.0."""
+
+Timeline: TypeAlias = Sequence[Step]
+"""A task's steps, in time order: ``[(0, "READY_RESET"), (5, Reply(503)), (9, "SUCCESS_RESET")]``.
+Before its first step the task does not exist. Added in 0.1.0."""
 
 # The gateway's limit on the distance between X-Sdk-Date and its own clock.
 _SDK_DATE = "%Y%m%dT%H%M%SZ"
@@ -63,7 +70,7 @@ class SeenRequest:
 
 @dataclass
 class _ScriptedTask:
-    timeline: Sequence[Step]
+    timeline: Timeline
     server_id: str | None
     replies: Mapping[int, Reply]
     zero: float | None = None  # clock reading the timeline counts from
@@ -118,7 +125,7 @@ class FakeKps:
     def add_task(
         self,
         task_id: str,
-        timeline: Sequence[Step],
+        timeline: Timeline,
         *,
         server_id: str | None = None,
         replies: Mapping[int, Reply] | None = None,

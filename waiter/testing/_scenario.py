@@ -1,8 +1,9 @@
 """Scenario files: scripted KPS tasks in TOML, for ``python -m waiter.testing``.
 
-The format is documented in :mod:`waiter.testing` and in ``examples/scenario.toml``. Every
-problem is reported as one :class:`ScenarioError` line naming the file, the task and the field,
-because the standalone server is often started from CI scripts where a traceback helps nobody.
+The format is documented in :mod:`waiter.testing` and in ``scenario.example.toml`` beside this
+module (``python -m waiter.testing --example`` prints it). Every problem is reported as one
+:class:`ScenarioError` line naming the file, the task and the field, because the standalone
+server is often started from CI scripts where a traceback helps nobody.
 The same checks guard timelines given in Python (:func:`check_timeline`).
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from .._apis._task_ids import is_task_id
 from .._config._secrets import is_header_safe
 from .._config._table import is_project_id
-from ._fake import FakeKps, Reply, Step
+from ._fake import FakeKps, Reply, Step, Timeline
 
 __all__ = [
     "DEFAULT_PROJECT_ID",
@@ -147,7 +148,7 @@ def check_replies(replies: Mapping[int, Reply], where: str) -> dict[int, Reply]:
     return checked
 
 
-def check_timeline(timeline: Sequence[Step], where: str) -> tuple[Step, ...]:
+def check_timeline(timeline: Timeline, where: str) -> tuple[Step, ...]:
     """A timeline given in Python, checked like a scenario's; ``where`` prefixes the error.
 
     The simulated server reads a timeline as "the last step whose time has come", so steps out

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 from .._config._settings import Settings
 from .._plan._plan import is_loopback
-from ._fake import FakeKps, Reply, SeenRequest, Step
+from ._fake import FakeKps, Reply, SeenRequest, Step, Timeline
 from ._scenario import (
     DEFAULT_PROJECT_ID,
     check_project_id,
@@ -31,7 +31,8 @@ __all__ = [
     "serve_in_thread",
 ]
 
-Timelines = Mapping[str, Sequence[Step]]
+Timelines: TypeAlias = Mapping[str, Timeline]
+"""Task IDs and their timelines, as :func:`fake_kps` takes them. Added in 0.1.0."""
 
 # Sent by settings() when the server takes any token: the client refuses to run without one.
 _ANY_TOKEN = "fake-kps-token"  # noqa: S105 - a placeholder, not a secret
@@ -82,7 +83,7 @@ class FakeKpsServer:
     def add_task(
         self,
         task_id: str,
-        timeline: Sequence[Step],
+        timeline: Timeline,
         *,
         server_id: str | None = None,
         replies: Mapping[int, Reply] | None = None,
@@ -129,7 +130,7 @@ class FakeKpsServer:
 
 
 def _checked_task(
-    task_id: object, timeline: Sequence[Step], replies: Mapping[int, Reply] | None
+    task_id: object, timeline: Timeline, replies: Mapping[int, Reply] | None
 ) -> tuple[str, tuple[Step, ...], dict[int, Reply]]:
     task_id = check_task_id(task_id, "task ID")
     where = f"task {task_id!r}"
