@@ -5,8 +5,9 @@ each with its last status, as ``gh run watch`` shows its jobs. Every line is cut
 terminal's width, measured at each redraw: a line that wrapped would leave a copy of itself on
 the screen at every redraw.
 
-No progress library: a redrawn block needs four ANSI sequences, and rich or tqdm would add
-more start-up time to every run than the whole block costs to draw.
+No progress library: a block is redrawn with three ANSI sequences (carriage return, erase
+line, cursor up), and rich or tqdm would add more start-up time to every run than the whole
+block costs to draw.
 """
 
 from __future__ import annotations
