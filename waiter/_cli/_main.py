@@ -67,7 +67,15 @@ def _terminal_width() -> int:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="waiter", description=_DESCRIPTION, formatter_class=_Formatter)
     parser.add_argument("task_ids", nargs="*", metavar="TASK_ID", help="task IDs; - reads stdin")
-    parser.add_argument("--ids-file", metavar="FILE", help="read task IDs from FILE, one a line")
+    parser.add_argument(
+        "--ids-file", metavar="FILE",
+        help="read task IDs from FILE: one a line, JSON lines or a JSON array of objects with a "
+        '"task_id" (KPS\'s bind answers, waiter\'s results)',
+    )  # fmt: skip
+    parser.add_argument(
+        "--all", action="store_true",
+        help="also wait on every task KPS's running-tasks listing shows at start (--api kps)",
+    )  # fmt: skip
     parser.add_argument("--demo", action="store_true", help="run against a built-in simulated KPS")
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
     parser.add_argument(
@@ -201,6 +209,7 @@ def _main(
     interrupts.check()  # the safe points: a signal so far ends the run here
     # Only now the heavier imports: --help, --version and flag errors never pay for them.
     from .._config._settings import load_settings
+    from ._all_running import check_all_running
     from ._run import Streams, run_demo, run_wait
     from ._show_config import render_toml
     from ._task_id_input import read_task_ids
@@ -214,9 +223,13 @@ def _main(
         settings = known.settings = loaded.settings
         if args.demo:
             return run_demo(settings, streams)
+        if args.all:
+            check_all_running(settings)
         with interrupts.interruptible():  # stdin may never end
-            task_ids = known.task_ids = read_task_ids(args.task_ids, args.ids_file, stdin)
-        return run_wait(settings, task_ids, streams)
+            task_ids = known.task_ids = read_task_ids(
+                args.task_ids, args.ids_file, stdin, all_running=args.all
+            )
+        return run_wait(settings, task_ids, streams, all_running=args.all)
     except ConfigError as error:
         # A message may quote a server (an IAM refusal): escaped, so it cannot drive the terminal.
         _say(stderr, f"waiter: error: {printable(str(error))}")

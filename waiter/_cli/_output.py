@@ -94,7 +94,8 @@ class ResultPrinter:
             return
         counts = Counter(result.outcome for result in results)
         parts = [f"{counts[o]} {o.value}" for o in Outcome if counts[o]]
-        self._stream.write(f"{len(results)} tasks in {elapsed_s:.1f} s: {', '.join(parts)}\n")
+        counted = f": {', '.join(parts)}" if parts else ""  # none with no tasks (--all)
+        self._stream.write(f"{len(results)} tasks in {elapsed_s:.1f} s{counted}\n")
         self._stream.flush()
 
 

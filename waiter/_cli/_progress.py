@@ -185,6 +185,11 @@ class Progress:
         self._counts: Counter[Outcome] = Counter()
         self._started = 0.0
 
+    def expect(self, total: int) -> None:
+        """The number of tasks, known only once the run has started (``--all`` lists them)."""
+        self._total = total
+        self._refresh()
+
     def record(self, result: TaskResult) -> None:
         self._counts[result.outcome] += 1
         self._refresh()

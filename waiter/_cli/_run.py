@@ -23,6 +23,7 @@ from .._errors import ConfigError
 from .._event_log import BestEffortLog
 from .._plan._plan import Plan, make_plan
 from .._result import Outcome, TaskResult
+from ._all_running import with_running_tasks
 from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._interrupts import Interrupts
 from ._logs import configure_logging
@@ -66,11 +67,15 @@ class Streams:
     env: Mapping[str, str] | None = None
 
 
-def run_wait(settings: Settings, task_ids: Sequence[str], streams: Streams) -> int:
+def run_wait(
+    settings: Settings, task_ids: Sequence[str], streams: Streams, *, all_running: bool = False
+) -> int:
+    """Wait on ``task_ids``, and with ``all_running`` (``--all``) on the running tasks too."""
     prepared = _prepare(settings, streams)  # a bad setting stops here: no loop, no aiohttp
     streams.interrupts.check()
+    run = _CommandRun(settings, task_ids, prepared, streams, all_running=all_running)
     with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-        return runner.run(_CommandRun(settings, task_ids, prepared, streams).wait())
+        return runner.run(run.wait())
 
 
 def run_demo(settings: Settings, streams: Streams) -> int:
@@ -145,20 +150,25 @@ class _CommandRun:
     """One wait of the command line: results to stdout and reports, and why it stops."""
 
     def __init__(
-        self, settings: Settings, task_ids: Sequence[str], prepared: _Prepared, streams: Streams
+        self,
+        settings: Settings,
+        task_ids: Sequence[str],
+        prepared: _Prepared,
+        streams: Streams,
+        *,
+        all_running: bool = False,
     ) -> None:
         self.settings = settings
         self.task_ids = task_ids
         self.prepared = prepared
         self.streams = streams
-        self.printer = ResultPrinter(
-            text=_text_output(settings.output, streams.stdout),
-            stream=streams.stdout,
-            task_ids=task_ids,
-        )
+        self.printer = self._printer()
         self.log = BestEffortLog(structlog.get_logger("waiter"))
         self.results: list[TaskResult] = []
         self.output_lost = False
+        self.all_running = all_running
+        # The exit code when --all's listing failed: the tasks it would have named are unknown.
+        self.listing_exit: int | None = None
         self._stop_reason: str | None = None
         self._waiter: Waiter | None = None
 
@@ -174,7 +184,14 @@ class _CommandRun:
         if interrupts.exit_code is not None:
             # Interruption wins over what the finished tasks said: the wait was not completed.
             return interrupts.exit_code
+        if self.listing_exit is not None:
+            return self.listing_exit
         return exit_code(self.results, output_lost=self.output_lost)
+
+    def _printer(self) -> ResultPrinter:
+        stdout = self.streams.stdout
+        text = _text_output(self.settings.output, stdout)
+        return ResultPrinter(text=text, stream=stdout, task_ids=self.task_ids)
 
     def stop(self, reason: str) -> None:
         if self._stop_reason is None:
@@ -190,9 +207,10 @@ class _CommandRun:
         if self._stop_reason is not None:
             waiter.stop(self._stop_reason)  # a signal came during the import
         live = self.prepared.live
+        timeout = self.settings.timeout
         progress = Progress(
             total=len(self.task_ids),
-            timeout=self.settings.timeout,
+            timeout=timeout,
             live=live,
             every=self.settings.progress_every,
             pending_tasks=waiter._pending,
@@ -201,6 +219,8 @@ class _CommandRun:
         progress_task = asyncio.create_task(progress.run())
         try:
             async with waiter:
+                if self.all_running:
+                    await self._add_running_tasks(waiter, progress, deadline=started + timeout)
                 async for result in waiter._run(self.task_ids, since_entry=True):
                     self.results.append(result)
                     progress.record(result)
@@ -213,6 +233,23 @@ class _CommandRun:
         elapsed = loop.time() - started
         self._print_summary(elapsed)
         _write_reports(self.settings, self.results, elapsed, self.log)
+
+    async def _add_running_tasks(
+        self, waiter: Waiter, progress: Progress, *, deadline: float
+    ) -> None:
+        """--all: the tasks the running-tasks listing shows, after those given."""
+        listed = await with_running_tasks(
+            waiter,
+            self.task_ids,
+            deadline=deadline,
+            timeout_s=self.settings.timeout,
+            log=self.log,
+            # On a terminal, through the live block, which moves out of the line's way.
+            stderr=cast(TextIO, live) if (live := self.prepared.live) else self.streams.stderr,
+        )
+        self.task_ids, self.listing_exit = listed.task_ids, listed.exit_code
+        self.printer = self._printer()  # the columns fit the IDs listed too
+        progress.expect(len(self.task_ids))
 
     def _print(self, result: TaskResult) -> None:
         if self.output_lost:
