@@ -166,3 +166,35 @@ def test_the_readme_settings_table_names_each_settings_flag_and_variables():
             assert f"`{spec.flag}" in row, f"README.md's row for {key} should name {spec.flag}"
         for variable in spec.env:
             assert f"`{variable}`" in row, f"README.md's row for {key} should name {variable}"
+
+
+def test_the_readme_settings_table_names_every_variable():
+    # Secrets and settings without a config key too: every variable waiter reads for a setting.
+    rows = "\n".join(_settings_table_rows(readme_text()))
+
+    missing = [v for spec in SPECS for v in spec.env if f"`{v}`" not in rows]
+
+    assert not missing, f"README.md's settings table does not name these variables: {missing}"
+
+
+def test_the_readme_settings_table_gives_each_default_as_the_code_has_it():
+    rows = _settings_table_rows(readme_text())
+
+    for key, spec in CONFIG_SPECS.items():
+        row = next((row for row in rows if f"`{key}`" in row), None)
+        default = spec.shown_default()
+        if row is None or default is None:
+            continue
+        cell = row.rstrip(" |").rsplit(" | ", 1)[1].replace("`", "")
+        assert cell.startswith(default), (
+            f"README.md's row for {key} gives the default as {cell!r}; the code's is {default!r}"
+        )
+
+
+def test_the_example_config_writes_times_as_durations():
+    # A reader learns the duration form from the file: each time with a default is one.
+    present = set_keys(tomllib.loads(example_text()))
+
+    for key, spec in CONFIG_SPECS.items():
+        if spec.is_duration and spec.default is not None:
+            assert isinstance(present[key], str), f"{EXAMPLE.name}: write {key} as a duration"

@@ -361,9 +361,10 @@ def test_cli_names_the_apis_header_when_it_is_refused(tmp_path: Path):
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
-        (["--api-auth-header", "X Bad"], {}, "api.auth_header must be an HTTP header name"),
-        (["--api-auth-header", "Host"], {}, "api.auth_header must be a header that carries"),
-        ([], {"WAITER_API_AUTH": "Bearer a\x01b"}, "api_auth contains control or non-ASCII"),
+        (["--api-auth-header", "X Bad"], {}, "--api-auth-header must be an HTTP header name"),
+        (["--api-auth-header", "Host"], {}, "--api-auth-header must be a header that carries"),
+        ([], {"WAITER_API_AUTH": "Bearer a\x01b"},
+         "WAITER_API_AUTH in the environment contains control or non-ASCII"),
         ([], {"WAITER_API_AUTH": API_VALUE, "WAITER_API_AUTH_FILE": "/x"},
          "both environment WAITER_API_AUTH and environment WAITER_API_AUTH_FILE are set"),
         (["--api-huawei-auth"], {"WAITER_AUTH_TOKEN": TOKEN, "WAITER_API_AUTH": API_VALUE,

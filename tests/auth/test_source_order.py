@@ -146,8 +146,7 @@ def test_an_unknown_auth_source_is_named():
         load_settings(env={"WAITER_AUTH_SOURCE": "imds"})
 
     message = config_error(excinfo)
-    assert "auth.source must be one of auto, ecs-metadata" in message
-    assert "WAITER_AUTH_SOURCE" in message
+    assert "WAITER_AUTH_SOURCE in the environment must be one of auto, ecs-metadata" in message
 
 
 def test_no_variable_of_the_developer_leaks_into_these_tests():

@@ -406,15 +406,15 @@ MISUSES = {
     ),
     "timeout not a number": Misuse(
         [*ENDPOINT, *PROJECT_ARGS, "--timeout", "soon", "t1"],
-        "flag --timeout: poll.timeout must be a number of seconds, got 'soon'",
+        "--timeout must be seconds or a duration such as 90, 1.5s, 10m or 1h30m, got 'soon'",
     ),
     "negative min interval": Misuse(
         [*ENDPOINT, *PROJECT_ARGS, "--min-interval", "-1", "t1"],
-        "poll.min_interval must be more than 0, got -1",
+        "--min-interval must be more than 0, got -1",
     ),
     "min above max interval": Misuse(
         [*ENDPOINT, *PROJECT_ARGS, "--min-interval", "5", "--max-interval", "1", "t1"],
-        "poll.min_interval (5) is more than poll.max_interval (1)",
+        "--min-interval (5s) is more than --max-interval (1s)",
     ),
     "no project ID": Misuse([*ENDPOINT, "t1"], "no project ID: set it with --project-id"),
     "no region nor endpoint": Misuse([*PROJECT_ARGS, "t1"], "no region: set it with --region"),
@@ -492,8 +492,8 @@ def test_show_config_prints_toml_with_sources_and_hides_the_token(server: FakeKp
     settings = tomllib.loads(ran.stdout)
     assert settings["kps"]["endpoint"] == server.url
     assert settings["kps"]["project_id"] == PROJECT
-    assert settings["poll"]["min_interval"] == 0.05
-    assert settings["poll"]["timeout"] == 1800
+    assert settings["poll"]["min_interval"] == "0.05s"
+    assert settings["poll"]["timeout"] == "30m"
     lines = ran.stdout.splitlines()
     assert any(line.startswith("endpoint = ") and "# flag --endpoint" in line for line in lines)
     assert any(line.startswith("timeout = ") and "# default" in line for line in lines)
@@ -592,8 +592,8 @@ IN_PROCESS_ENV = {"WAITER_AUTH_TOKEN": TOKEN, "HOME": "/nonexistent"}
         ([], "", "no task IDs given"),
         (["-"], "\n# only a comment\n", "no task IDs given"),
         (["t1", ".."], "", "task ID '..' is not valid"),
-        (["--timeout", "soon", "t1"], "", "poll.timeout must be a number"),
-        (["--output", "yaml", "t1"], "", "output.format must be one of auto, json, text"),
+        (["--timeout", "soon", "t1"], "", "--timeout must be seconds or a duration"),
+        (["--output", "yaml", "t1"], "", "--output must be one of auto, json, text, got 'yaml'"),
         (["--bogus", "t1"], "", "unrecognized arguments: --bogus"),
     ],
     ids=["no IDs", "only comments on stdin", "dot-dot", "bad timeout", "bad output", "bad flag"],

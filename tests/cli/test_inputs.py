@@ -280,8 +280,8 @@ def test_a_huge_bad_flag_value_is_shown_cut(run):
     message = run(["--project-id", "p" * 100_000, "task-1"]).usage_error()
 
     assert message.startswith(
-        f"kps.project_id must be 1-64 characters of A-Z a-z 0-9 . _ -, got {'p' * 40!r}… "
-        "(100000 characters); set it with --project-id"
+        f"--project-id must be 1-64 characters of A-Z a-z 0-9 . _ -, got {'p' * 40!r}… "
+        "(100000 characters)"
     )
     assert len(message) < 400
 
@@ -290,8 +290,8 @@ def test_a_huge_bad_environment_value_is_shown_cut(run):
     message = run(["task-1"], env={"WAITER_TIMEOUT": "z" * 100_000}).usage_error()
 
     assert message == (
-        f"environment WAITER_TIMEOUT: poll.timeout must be a number of seconds, got {'z' * 40!r}"
-        "… (100000 characters)"
+        "WAITER_TIMEOUT in the environment must be seconds or a duration such as 90, 1.5s, 10m "
+        f"or 1h30m, got {'z' * 40!r}… (100000 characters)"
     )
 
 
@@ -301,8 +301,8 @@ def test_a_huge_status_field_is_shown_cut(run):
     message = run([*args, "--status-field", "s" * 100_000, "task-1"]).usage_error()
 
     assert message.startswith(
-        "api.status_field is not a JSON pointer: write it as /status or /status/phase, got "
-        f"{'s' * 40!r}… (100000 characters); set it with --status-field"
+        "--status-field is not a JSON pointer: write it as /status or /status/phase, got "
+        f"{'s' * 40!r}… (100000 characters)"
     )
 
 
@@ -322,19 +322,19 @@ def test_a_region_too_long_for_a_host_name_is_refused(run):
     message = run([*NOWHERE, "--region", "r" * 64, "task-1"],
                   env={"WAITER_AUTH_TOKEN": TOKEN}).usage_error()  # fmt: skip
 
-    assert message.startswith("kps.region must be a region name such as cn-north-4, got 'rrrr")
+    assert message.startswith("--region must be a region name such as cn-north-4, got 'rrrr")
 
 
 @pytest.mark.parametrize(
     ("toml", "says"),
     [
         (f'[kps]\nregion = "{"R" * 100_000}"\n',
-         f"kps.region must be a region name such as cn-north-4, got {'R' * 40!r}… (100000 "
+         f"must be a region name such as cn-north-4, got {'R' * 40!r}… (100000 "
          "characters)"),
         (f"[poll]\n{'k' * 20_000} = 1\n",
          f"unknown config key {'poll.' + 'k' * 35!r}… (20005 characters) in "),
         (f'[poll]\ntimeout = ["{"s" * 100_000}"]\n',
-         "poll.timeout must be a number of seconds, got \"['sssssss"),
+         "must be seconds or a duration such as 90, 1.5s, 10m or 1h30m, got \"['sssssss"),
     ],
     ids=["value", "key", "list"],
 )  # fmt: skip
@@ -354,19 +354,19 @@ def test_a_huge_bad_config_value_is_shown_cut(run, tmp_path: Path, toml: str, sa
 @pytest.mark.parametrize(
     ("args", "env", "config", "label"),
     [
-        (["--endpoint", f"https://user:{PASSWORD}@kms.example.com"], {}, "", "kps.endpoint"),
-        ([], {"WAITER_ENDPOINT": f"https://{PASSWORD}@kms.example.com/"}, "", "kps.endpoint"),
-        (["--endpoint", f"user:{PASSWORD}@kms.example.com"], {}, "", "kps.endpoint"),
+        (["--endpoint", f"https://user:{PASSWORD}@kms.example.com"], {}, "", "--endpoint"),
+        ([], {"WAITER_ENDPOINT": f"https://{PASSWORD}@kms.example.com/"}, "",
+         "WAITER_ENDPOINT in the environment"),
+        (["--endpoint", f"user:{PASSWORD}@kms.example.com"], {}, "", "--endpoint"),
         (["--api", "http", "--url-template", f"https://u:{PASSWORD}@x.example.com/{{task_id}}",
-          "--status-field", "/s"], {}, "", "api.url_template"),
+          "--status-field", "/s"], {}, "", "--url-template"),
         (["--api", "http", "--url-template", f"https://x{{task_id}}:{PASSWORD}@x.example.com/",
-          "--status-field", "/s"], {}, "", "api.url_template"),
-        (["--iam-endpoint", f"https://u:{PASSWORD}@iam.example.com"], {}, "",
-         "auth.iam_endpoint"),
+          "--status-field", "/s"], {}, "", "--url-template"),
+        (["--iam-endpoint", f"https://u:{PASSWORD}@iam.example.com"], {}, "", "--iam-endpoint"),
         ([], {"HUAWEICLOUD_SDK_IAM_ENDPOINT": f"https://u:{PASSWORD}@iam.example.com"}, "",
-         "auth.iam_endpoint"),
+         "HUAWEICLOUD_SDK_IAM_ENDPOINT in the environment"),
         ([], {}, f'[auth]\nmetadata_url = "http://u:{PASSWORD}@169.254.169.254/x"\n',
-         "auth.metadata_url"),
+         "auth.metadata_url in config file"),
     ],
     ids=["endpoint", "endpoint-env", "endpoint-no-scheme", "url-template",
          "url-template-after-brace", "iam-endpoint", "iam-endpoint-env", "metadata-url"],
@@ -378,7 +378,8 @@ def test_a_password_in_a_url_is_refused_unechoed(run, tmp_path: Path, args, env,
 
     message = run([*args, "task-1"], env={"WAITER_AUTH_TOKEN": TOKEN, **env}).usage_error()
 
-    assert message.startswith(f"{label} must not contain a user name or password (got ***@")
+    assert message.startswith(label)
+    assert " must not contain a user name or password (got ***@" in message
     assert "remove the part before the @" in message
     assert PASSWORD not in message
 
@@ -390,7 +391,7 @@ def test_only_an_at_sign_before_the_path_is_a_password(run):
     assert (ran.code, ran.stderr) == (0, "")
     assert 'endpoint = "https://kms.example.com/v@1"  # flag --endpoint' in ran.stdout
     assert refused.usage_error().startswith(
-        "kps.endpoint must not contain a user name or password (got ***@kms.example.com)"
+        "--endpoint must not contain a user name or password (got ***@kms.example.com)"
     )
 
 
@@ -401,7 +402,7 @@ def test_only_an_at_sign_before_the_path_is_a_password(run):
 def test_progress_events_come_at_most_once_a_second(run, value: str):
     message = run(["--progress-every", value, "task-1"]).usage_error()
 
-    assert message.startswith(f"output.progress_every must be at least 1 (second), got {value}")
+    assert message.startswith(f"--progress-every must be at least 1 second, got {value}")
 
 
 def test_progress_every_second_is_the_shortest(run):
@@ -409,8 +410,8 @@ def test_progress_every_second_is_the_shortest(run):
     refused = run(["--progress-every", "0.999", "--show-config"])
 
     assert ran.code == 0
-    assert "progress_every = 1  # flag --progress-every" in ran.stdout
-    assert refused.usage_error().startswith("output.progress_every must be at least 1 (second)")
+    assert 'progress_every = "1s"  # flag --progress-every' in ran.stdout
+    assert refused.usage_error().startswith("--progress-every must be at least 1 second")
 
 
 # --- TOML that tomllib cannot take -------------------------------------------------------------
@@ -444,7 +445,8 @@ def test_a_number_too_large_for_a_float_is_not_a_number_of_seconds(run, tmp_path
     message = run(["--config", str(config), "task-1"]).usage_error()
 
     assert message.startswith(
-        f"config file {config}: poll.timeout must be a number of seconds, got '1000"
+        f"poll.timeout in config file {config} must be seconds or a duration such as 90, 1.5s, "
+        "10m or 1h30m, got '1000"
     )
     assert "… (401 characters)" in message
 
@@ -459,7 +461,7 @@ def test_a_path_with_a_nul_is_refused(run, tmp_path: Path):
     message = run(["--config", str(config), *NOWHERE, "task-1"]).usage_error()
 
     assert message == (
-        f"config file {config}: auth.token_file must be a path without NUL characters, got "
+        f"auth.token_file in config file {config} must be a path without NUL characters, got "
         "'/tmp/token\\x00.txt'"
     )
 
@@ -468,7 +470,7 @@ def test_a_home_folder_of_no_known_user_is_refused(run):
     message = run(["--token-file", "~no-such-user-7f3/token", *NOWHERE, "task-1"]).usage_error()
 
     assert message == (
-        "flag --token-file: auth.token_file must be a path whose ~ names a known home folder, "
+        "--token-file must be a path whose ~ names a known home folder, "
         "got '~no-such-user-7f3/token'"
     )
 
@@ -499,4 +501,4 @@ def test_show_config_escapes_a_path_that_is_not_utf8(home: Path, tmp_path: Path)
 
     assert (ran.code, ran.stderr) == (0, "")
     assert f"# config file: '{tmp_path}/c\\udcff.toml'" in ran.stdout
-    assert "timeout = 5  # config file '" in ran.stdout
+    assert """timeout = "5s"  # config file '""" in ran.stdout

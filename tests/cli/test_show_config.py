@@ -96,9 +96,9 @@ def test_show_config_names_the_source_of_each_value(rich):
     sections = _sections(text)
 
     assert f"# config file: {rich.config_file}" in text
-    assert f"timeout = 600  # config file {rich.config_file}" in sections["poll"]
-    assert "max_interval = 45  # flag --max-interval" in sections["poll"]
-    assert "min_interval = 2  # default" in sections["poll"]
+    assert f'timeout = "10m"  # config file {rich.config_file}' in sections["poll"]
+    assert 'max_interval = "45s"  # flag --max-interval' in sections["poll"]
+    assert 'min_interval = "2s"  # default' in sections["poll"]
     assert "rate = 2.5" in text
     assert 'project_id = "0123456789abcdef"  # environment WAITER_PROJECT_ID' in sections["kps"]
     assert 'format = "text"  # flag --output' in sections["output"]
@@ -327,3 +327,52 @@ def test_show_config_prints_the_profile_files_iam_endpoint_over_the_variable():
         'iam_endpoint = "https://iam.profile.example"  # the profile file\'s iam_endpoint, '
         "which beats environment HUAWEICLOUD_SDK_IAM_ENDPOINT"
     )
+
+
+# --- what it prints reads back ------------------------------------------------------------------
+
+
+def _as_config_file(text: str, tmp_path: Path) -> Path:
+    return write(tmp_path / "shown.toml", text)
+
+
+def test_show_config_prints_times_as_durations_that_read_back(tmp_path: Path, env: dict[str, str]):
+    env |= {"WAITER_TIMEOUT": "1h30m", "WAITER_NOT_FOUND_GRACE": "0", "WAITER_FAIL_FAST": "yes"}
+    flags = {"min_interval": "500ms", "max_interval": "90.25", "progress_every": "2m"}
+    loaded = load_settings(flags=flags, env=env)
+
+    text = render_toml(loaded)
+    poll = _sections(text)["poll"]
+
+    assert 'timeout = "1h30m"  # environment WAITER_TIMEOUT' in poll
+    assert 'min_interval = "0.5s"  # flag --min-interval' in poll
+    assert 'max_interval = "90.25s"  # flag --max-interval' in poll
+    assert 'not_found_grace = "0s"  # environment WAITER_NOT_FOUND_GRACE' in poll
+    assert 'request_timeout = "10s"  # default' in poll
+    assert "fail_fast = true  # environment WAITER_FAIL_FAST" in poll
+    assert 'progress_every = "2m"  # flag --progress-every' in _sections(text)["output"]
+    again = load_settings(config_path=_as_config_file(text, tmp_path), env={"HOME": env["HOME"]})
+    assert again.settings == loaded.settings
+
+
+def test_what_show_config_prints_is_a_config_file_for_the_same_settings(
+    rich, tmp_path: Path, home: Path
+):
+    # Everything but the secrets (never printed) comes back as it was, from the file alone.
+    text = render_toml(rich)
+
+    again = load_settings(config_path=_as_config_file(text, tmp_path), env={"HOME": str(home)})
+
+    secrets = dict.fromkeys(SECRET_NAMES)
+    assert dataclasses.replace(again.settings, **secrets) == dataclasses.replace(
+        rich.settings, **secrets
+    )
+    assert set(again.sources.values()) == {f"config file {tmp_path / 'shown.toml'}"}
+
+
+def test_show_config_on_the_command_line_prints_durations(env: dict[str, str]):
+    code, stdout, stderr = run_main(["--show-config", "--timeout", "10m"], env)
+
+    assert (code, stderr) == (0, "")
+    assert 'timeout = "10m"  # flag --timeout' in stdout
+    tomllib.loads(stdout)

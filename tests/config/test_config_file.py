@@ -23,8 +23,14 @@ BAD_CONFIG_FILES = [
     pytest.param("[bogus]\nzzz = 5\n", ["'bogus.zzz'", "config.example.toml"], id="unknown"),
     pytest.param("timeout = 5\n", ["'timeout'", "did you mean poll.timeout"], id="no-section"),
     pytest.param(
-        "[poll]\ntimeout = 'soon'\n", ["poll.timeout", "a number of seconds", "'soon'"], id="soon"
+        "[poll]\ntimeout = 'soon'\n",
+        ["poll.timeout in config file", "seconds or a duration such as 90, 1.5s", "'soon'"],
+        id="soon",
     ),
+    pytest.param(
+        '[poll]\ntimeout = "10 minutes"\n', ["poll.timeout", "1h30m", "'10 minutes'"], id="words"
+    ),
+    pytest.param('[poll]\nrate = "10m"\n', ["poll.rate", "a number", "'10m'"], id="rate-unit"),
     pytest.param(
         '[poll]\nfail_fast = "maybe"\n', ["poll.fail_fast", "true or false", "'maybe'"], id="bool"
     ),
@@ -38,35 +44,35 @@ BAD_CONFIG_FILES = [
     pytest.param('[output]\nformat = "yaml"\n', ["output.format", "auto, json, text"], id="fmt"),
     pytest.param(
         "[poll]\nmin_interval = -1\n",
-        ["poll.min_interval", "more than 0", "-1", "--min-interval"],
+        ["poll.min_interval in config file", "must be more than 0, got -1"],
         id="negative-interval",
     ),
     pytest.param(
         "[poll]\nnot_found_grace = -5\n",
-        ["poll.not_found_grace", "0 or more", "--not-found-grace"],
+        ["poll.not_found_grace in config file", "0 or more"],
         id="negative-grace",
     ),
     pytest.param(
-        "[poll]\ntimeout = 0\n", ["poll.timeout", "more than 0", "--timeout"], id="zero-timeout"
+        '[poll]\ntimeout = "0s"\n', ["poll.timeout in config file", "more than 0"], id="zero"
     ),
     pytest.param(
-        "[poll]\nmin_interval = 30\nmax_interval = 10\n",
-        ["poll.min_interval (30)", "poll.max_interval (10)", "at most --max-interval"],
+        '[poll]\nmin_interval = "30s"\nmax_interval = 10\n',
+        ["poll.min_interval in config file", "(30s) is more than poll.max_interval", "(10s)"],
         id="min-over-max",
     ),
     pytest.param(
         '[kps]\nregion = "cn north"\n',
-        ["kps.region", "'cn north'", "such as cn-north-4", "--region"],
+        ["kps.region in config file", "'cn north'", "such as cn-north-4"],
         id="region",
     ),
     pytest.param(
         '[kps]\nproject_id = "abc/../def"\n',
-        ["kps.project_id", "A-Z a-z 0-9 . _ -", "--project-id"],
+        ["kps.project_id in config file", "A-Z a-z 0-9 . _ -"],
         id="project-id",
     ),
     pytest.param(
         '[kps]\nendpoint = "ftp://kms.example.com"\n',
-        ["kps.endpoint", "http(s) URL", "--endpoint"],
+        ["kps.endpoint in config file", "http(s) URL"],
         id="ftp-endpoint",
     ),
     pytest.param(

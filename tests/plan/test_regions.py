@@ -124,7 +124,7 @@ def test_a_bad_per_region_endpoint_names_its_variable():
 
     message = config_error(excinfo)
     assert "must be an http(s) URL" in message
-    assert "environment HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4" in message
+    assert "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4 in the environment" in message
 
 
 def test_the_per_region_endpoint_is_used_for_the_wait():
@@ -280,9 +280,8 @@ def test_each_listed_endpoint_is_checked_on_its_own_naming_the_variable():
         load_settings(env=env)
 
     message = config_error(excinfo)
-    assert "endpoint must be an http(s) URL" in message
+    assert f"{variable} in the environment must be an http(s) URL" in message
     assert "got 'ftp://b.example'" in message
-    assert f"environment {variable}" in message
 
 
 def _regions_file(tmp_path: Path, text: str) -> dict[str, str]:

@@ -663,6 +663,4 @@ def _warn_if_others_can_read(path: Path, event: str) -> None:
     # Only a file of its own: /dev/stdin or a pipe (--token-file <(...)) has no mode to fix.
     if stat.S_ISREG(info.st_mode) and mode & 0o077 and path not in _warned:
         _warned.add(path)  # once per file: the settings may be checked more than once
-        library_log().warning(
-            event, path=str(path), mode=f"{mode:04o}", fix=f"chmod 600 {path}"
-        )
+        library_log().warning(event, path=str(path), mode=f"{mode:04o}", fix=f"chmod 600 {path}")

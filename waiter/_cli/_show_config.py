@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from .._apis._kinds import API_KINDS
 from .._auth._sources import credentials_for, find_api_auth
 from .._config._settings import Loaded, Settings
-from .._config._table import SPECS, shown
+from .._config._table import SPECS, Spec, format_duration, shown
 from .._errors import ConfigError
 from .._plan._regions import (
     IAM_ENDPOINTS,
@@ -26,7 +26,11 @@ from .._plan._regions import (
 __all__ = ["render_toml"]
 
 
-def _toml_value(value: object) -> str:
+def _toml_value(value: object, spec: Spec | None = None) -> str:
+    """``value`` as TOML that the config file reads back to the same setting; a time as a
+    duration string (``"30m"``), as a person would write it."""
+    if spec is not None and spec.is_duration and isinstance(value, int | float):
+        return json.dumps(format_duration(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -61,7 +65,7 @@ def render_toml(loaded: Loaded) -> str:
             lines.append(f"# {key} is not set: {spec.help}; {spec.how_to_set()}")
         else:
             value, source = _effective(loaded, spec.name, value)
-            lines.append(f"{key} = {_toml_value(value)}  # {_comment(source)}")
+            lines.append(f"{key} = {_toml_value(value, spec)}  # {_comment(source)}")
     lines += ["", "# credentials (never shown)"]
     for spec in SPECS:
         if spec.secret and getattr(loaded.settings, spec.name) is not None:

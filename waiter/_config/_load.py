@@ -20,7 +20,7 @@ from ._regions_file import read_regions_file
 from ._secrets import check_secret, key_pair_problem
 from ._table import SPECS, SPECS_BY_NAME, Spec, access_key_families, parse_path, shown
 
-__all__ = ["Layers", "as_path", "find_config_file", "layer", "region_variable"]
+__all__ = ["Layers", "as_path", "find_config_file", "layer", "region_variable", "said_as"]
 
 _BY_KEY = {spec.key: spec for spec in SPECS if spec.key}
 # Read from the environment a family at a time (_access_keys), not a variable at a time.
@@ -128,8 +128,22 @@ def _parse(spec: Spec, raw: object, origin: str) -> object:
         # A secret's value is never echoed, not even when it is malformed.
         value = "***" if spec.secret else shown(raw)
         raise ConfigError(
-            f"{origin}: {spec.label} must be {error}, got {value}", setting=spec.name
+            f"{said_as(spec, origin)} must be {error}, got {value}", setting=spec.name
         ) from None
+
+
+def said_as(spec: Spec, origin: str) -> str:
+    """A setting named as the user gave it, for a message that says what to fix: ``--timeout``,
+    ``WAITER_TIMEOUT in the environment``, ``poll.timeout in config file ~/waiter.toml``.
+
+    ``origin`` is where its value came from, as :func:`layer` records it.
+    """
+    kind, _, where = origin.partition(" ")
+    if kind == "flag":
+        return where
+    if kind == "environment":
+        return f"{where} in the environment"
+    return f"{spec.label} in {origin}"
 
 
 def as_path(text: str) -> Path:
@@ -199,12 +213,7 @@ def _access_keys(
             raw = env.get(variable, "")
             if raw.strip():
                 value = _parse(SPECS_BY_NAME[name], raw, f"environment {variable}")
-                try:
-                    check_secret(name, str(value))
-                except ConfigError as error:
-                    raise ConfigError(
-                        f"{error} (the value came from environment {variable})", setting=name
-                    ) from None
+                check_secret(name, str(value), said_as=f"{variable} in the environment")
                 found[name] = (value, variable)
         families.append((variables, found))
     chosen = next(

@@ -27,21 +27,27 @@ def is_header_value_safe(value: str) -> bool:
     return bool(value) and value == value.strip() and all(32 <= ord(ch) < 127 for ch in value)
 
 
-def check_header_value(name: str, value: str | None) -> None:
-    """A whole header value (scheme and credentials): refuse what cannot be one, unechoed."""
+def check_header_value(name: str, value: str | None, *, said_as: str | None = None) -> None:
+    """A whole header value (scheme and credentials): refuse what cannot be one, unechoed.
+
+    ``said_as`` names it as the user gave it (``WAITER_API_AUTH in the environment``).
+    """
     if value is not None and not is_header_value_safe(value):
         raise ConfigError(
-            f"{name} contains control or non-ASCII characters, or is empty; check how it "
-            "was copied",
+            f"{said_as or name} contains control or non-ASCII characters, or is empty; check "
+            "how it was copied",
             setting=name,
         )
 
 
-def check_secret(name: str, value: str | None) -> None:
-    """A secret goes into a header: refuse what cannot be one, without ever echoing it."""
+def check_secret(name: str, value: str | None, *, said_as: str | None = None) -> None:
+    """A secret goes into a header: refuse what cannot be one, without ever echoing it.
+
+    ``said_as`` names it as the user gave it (``HUAWEICLOUD_SDK_SK in the environment``).
+    """
     if value is not None and not is_header_safe(value):
         raise ConfigError(
-            f"{name} contains spaces or control characters; check how it was copied",
+            f"{said_as or name} contains spaces or control characters; check how it was copied",
             setting=name,
         )
 

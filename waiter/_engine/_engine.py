@@ -322,9 +322,7 @@ class Run:
                     # A bug in handling one task must not take the others down, nor show a
                     # traceback.
                     self.engine.log.debug("task_crashed", task_id=task.task_id, exc_info=True)
-                    self.end(
-                        task, Outcome.ERROR, f"internal error: {type(error).__name__}: {error}"
-                    )
+                    self.error(task, f"internal error: {type(error).__name__}: {error}")
 
     # --- one poll -----------------------------------------------------------------------------
 
@@ -429,6 +427,14 @@ class Run:
         if self.engine.policy.fail_fast:
             self.end_all(Outcome.CANCELLED, f"cancelled by fail_fast: {task.task_id} failed")
 
+    def error(self, task: Task, error: str, cause: ApiError | None = None) -> None:
+        """End one task in error, for its own reasons (a 401, which ends them all, is not)."""
+        self.end(task, Outcome.ERROR, error, cause)
+        if self.engine.policy.fail_fast_errors:
+            self.end_all(
+                Outcome.CANCELLED, f"cancelled by fail_fast_errors: {task.task_id} ended in error"
+            )
+
     def _on_status(self, task: Task, answer: TaskStatus) -> None:
         engine = self.engine
         self.note_status(task, answer)
@@ -438,9 +444,8 @@ class Run:
         elif verdict is Verdict.FAILURE:
             self.fail(task, why_failed(answer), answer.error_code)
         elif verdict is Verdict.UNKNOWN:
-            self.end(
+            self.error(
                 task,
-                Outcome.ERROR,
                 f"unknown status {answer.status!r}: if it means the task is still running, "
                 f"add --pending {answer.status} (status.pending); or add it to --success "
                 "or --failure",
@@ -456,7 +461,7 @@ class Run:
             )
             return None
         if not error.retryable:
-            self.end(task, Outcome.ERROR, str(error), error)
+            self.error(task, str(error), error)
             return None
         now = self.engine.clock.now()
         if isinstance(error, NotFound):
@@ -464,9 +469,8 @@ class Run:
                 task.not_found_since = now
             grace = self.engine.policy.not_found_grace
             if now - task.not_found_since >= grace:
-                self.end(
+                self.error(
                     task,
-                    Outcome.ERROR,
                     f"{error}: task not found for {grace:g} s (poll.not_found_grace); "
                     "check the task ID and the project ID",
                     error,
@@ -475,9 +479,7 @@ class Run:
         if isinstance(error, BadAnswer):
             task.bad_answers_in_a_row += 1
             if task.bad_answers_in_a_row >= MAX_BAD_ANSWERS:
-                self.end(
-                    task, Outcome.ERROR, f"{MAX_BAD_ANSWERS} unreadable answers: {error}", error
-                )
+                self.error(task, f"{MAX_BAD_ANSWERS} unreadable answers: {error}", error)
                 return None
         else:
             task.bad_answers_in_a_row = 0

@@ -23,3 +23,4 @@ class Policy:
     not_found_grace: float  # seconds a task may be unknown before it is an error
     bulk: Literal["auto", "on", "off"]  # listing rounds, for APIs that have listings
     classifier: StatusClassifier
+    fail_fast_errors: bool = False  # a task that ends in error ends the others as cancelled

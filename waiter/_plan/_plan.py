@@ -111,6 +111,7 @@ def _policy(settings: Settings, kind: ApiKind) -> Policy:
         max_in_flight=settings.max_in_flight,
         rate=settings.rate,
         fail_fast=settings.fail_fast,
+        fail_fast_errors=settings.fail_fast_errors,
         not_found_grace=settings.not_found_grace,
         bulk=settings.bulk,
         classifier=_classifier(settings, kind),
