@@ -92,3 +92,16 @@ def test_a_usage_error_loads_no_http_stack_and_starts_no_event_loop():
         "print(code, 'aiohttp' in sys.modules, started)"
     )
     assert out == "2 False []"  # no project ID: bad usage, found before anything heavier
+
+
+def test_the_timeline_types_are_public_and_say_what_a_fake_task_takes():
+    from collections.abc import Mapping, Sequence
+    from typing import get_args, get_origin
+
+    import waiter.testing
+    from waiter.testing import Reply, Step, Timeline, Timelines
+
+    assert {"Step", "Timeline", "Timelines"} <= set(waiter.testing.__all__)
+    assert get_args(Step) == (float, str | Reply)
+    assert (get_origin(Timeline), get_args(Timeline)) == (Sequence, (Step,))
+    assert (get_origin(Timelines), get_args(Timelines)) == (Mapping, (str, Timeline))
