@@ -179,11 +179,12 @@ def test_a_task_id_after_the_flag_is_still_a_task_id(server: FakeKpsServer):
         (["t1", "t2"], {}, "the task IDs"),
         (["-"], {}, "- (task IDs from stdin)"),
         (["--ids-file", "ids.txt"], {}, "--ids-file"),
+        (["--all"], {}, "--all"),
         (["--api", "ecs-job"], {}, "--api ecs-job"),
         ([], {"WAITER_API": "http"}, "api http from environment WAITER_API (or add --api kps)"),
         (["t1", "--ids-file", "x", "--api", "http"], {}, "the task IDs, --ids-file and --api http"),
     ],
-    ids=["ids", "stdin", "ids-file", "api", "api-variable", "several"],
+    ids=["ids", "stdin", "ids-file", "all", "api", "api-variable", "several"],
 )
 def test_demo_refuses_what_it_would_ignore(
     env: dict[str, str], args: list[str], variables: dict[str, str], drop: str

@@ -43,6 +43,7 @@ _USAGE = """\
 %(prog)s [OPTIONS] TASK_ID [TASK_ID ...]
        %(prog)s [OPTIONS] -                   (task IDs from stdin)
        %(prog)s [OPTIONS] --ids-file PATH
+       %(prog)s [OPTIONS] --all               (every running KPS task)
        %(prog)s --demo"""
 
 _DESCRIPTION = """\
@@ -132,9 +133,13 @@ def _build_parser() -> argparse.ArgumentParser:
         'with a "task_id" (KPS\'s bind answers, waiter\'s results)',
     )  # fmt: skip
     wait_on.add_argument(
+        "--all", action="store_true",
+        help="also wait on every task KPS's running-tasks listing shows at start (--api kps)",
+    )  # fmt: skip
+    wait_on.add_argument(
         "--demo", action="store_true",
         help="wait on three tasks of a simulated KPS on 127.0.0.1 (no cloud account needed); "
-        "takes no task IDs, --ids-file nor another --api",
+        "takes no task IDs, --ids-file, --all nor another --api",
     )  # fmt: skip
     groups = {name: parser.add_argument_group(title) for name, title in GROUPS.items()}
     for spec in SPECS:
@@ -319,6 +324,7 @@ def _main(
     interrupts.check()  # the safe points: a signal so far ends the run here
     # Only now the heavier imports: --help, --version and flag errors never pay for them.
     from .._config._settings import load_settings
+    from ._all_running import check_all_running
     from ._run import Streams, run_demo, run_wait
     from ._show_config import render_toml
     from ._task_id_input import read_task_ids
@@ -333,9 +339,13 @@ def _main(
         if args.demo:
             _refuse_what_the_demo_ignores(args, loaded)
             return run_demo(settings, streams)
+        if args.all:
+            check_all_running(settings)
         with interrupts.interruptible():  # stdin may never end
-            task_ids = known.task_ids = read_task_ids(args.task_ids, args.ids_file, stdin)
-        return run_wait(settings, task_ids, streams)
+            task_ids = known.task_ids = read_task_ids(
+                args.task_ids, args.ids_file, stdin, all_running=args.all
+            )
+        return run_wait(settings, task_ids, streams, all_running=args.all)
     except ConfigError as error:
         # A message may quote a server (an IAM refusal): escaped, so it cannot drive the terminal.
         _say(stderr, f"waiter: error: {printable(str(error))}")
@@ -352,6 +362,8 @@ def _refuse_what_the_demo_ignores(args: argparse.Namespace, loaded: Loaded) -> N
         ignored.append("- (task IDs from stdin)")
     if args.ids_file is not None:
         ignored.append("--ids-file")
+    if args.all:
+        ignored.append("--all")
     api = loaded.settings.api
     if api != "kps":
         source = loaded.sources.get("api", "")
