@@ -4,8 +4,8 @@
 What the program writes is replayed on a tiny terminal (``terminal_screen.Screen``), so the
 tests see what a user would: the rows left on the screen at the end, and every line that was
 too wide for it. Nothing here depends on how long anything takes: the tasks stay pending for a
-second or so after their first poll (the fake's timelines count from it), the block is redrawn
-at least at each task's end, and the process has a minute to exit.
+second and a half after their first poll (the fake's timelines count from it), the block is
+redrawn twice a second and at each task's end, and the process has a minute to exit.
 """
 
 from __future__ import annotations
@@ -49,10 +49,11 @@ def server() -> Iterator[FakeKpsServer]:
 
 
 def add_tasks(server: FakeKpsServer) -> None:
-    """Three tasks that end one after the other, a second or so after their first poll."""
+    """Three tasks that end one after the other, from 1.5 s after their first poll: the block,
+    redrawn twice a second, shows each of them pending at least once (and at each end)."""
     for n, task_id in enumerate(TASKS):
         last = FAILED if task_id == "build-2" else DONE
-        server.add_task(task_id, [(0, READY), (0.3, RUNNING), (0.8 + 0.6 * n, last)])
+        server.add_task(task_id, [(0, READY), (0.3, RUNNING), (1.5 + 0.5 * n, last)])
 
 
 def args(server: FakeKpsServer, *more: str) -> list[str]:
