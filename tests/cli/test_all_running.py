@@ -7,6 +7,7 @@ so what the listing shows never depends on how fast the subprocess started.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -19,7 +20,8 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 import pytest
-from helpers import PROJECT, TOKEN, closed_port
+from aiohttp import web
+from helpers import AK, PROJECT, SK, TOKEN, closed_port, served_on_a_thread
 
 from waiter.testing._fake import FakeKps, Reply
 from waiter.testing._server import FakeKpsServer, serve_in_thread
@@ -349,6 +351,28 @@ def test_a_signal_during_the_listing_without_ids_exits_with_its_code(kps: Served
 
     assert (code, results) == (143, [])
     assert "nothing to wait on" not in stderr
+
+
+def test_the_deadline_during_start_up_lists_nothing_and_exits_3(kps: Served):
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(3600)  # IAM never names the project
+        raise AssertionError("unreachable")
+
+    iam = web.Application()
+    iam.router.add_route("*", "/{tail:.*}", hang)
+    with served_on_a_thread(iam) as iam_url:
+        ran = subprocess.run(
+            [sys.executable, "-m", "waiter", "--endpoint", kps.server.url, "--region",
+             "cn-north-4", "--iam-endpoint", iam_url, *FAST, "--all", "--timeout", "1"],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK},
+        )  # fmt: skip
+
+    assert (ran.returncode, ran.stdout) == (3, "")
+    assert "Traceback" not in ran.stderr
+    [line] = plain_lines(ran.stderr)
+    assert line.startswith("waiter: nothing is listed: deadline of 1 s reached during start-up")
+    assert kps.kps.listing_requests == []
 
 
 # --- only with KPS -------------------------------------------------------------------------

@@ -93,12 +93,15 @@ async def with_running_tasks(
         log.error("listing_failed", error=str(error), fix=fix)
         _say(stderr, f"waiter: error: --all: the running-tasks listing failed: {error}; {fix}")
         return Listed(list(given), EXIT_ERROR)
-    except WaiterError:
+    except WaiterError as error:
         # Ended before or while it listed: a signal (stop()), or start-up ran out of time. The
         # given tasks end the same way; with none given, the outcome still decides the code.
-        ended = waiter._ended
-        outcome = ended[0] if ended else Outcome.CANCELLED
-        return Listed(list(given), None if given else _ENDED_EXIT.get(outcome, EXIT_ERROR))
+        outcome = waiter._ended[0] if waiter._ended else Outcome.CANCELLED
+        if given:
+            return Listed(list(given))
+        if outcome is not Outcome.CANCELLED:  # a signal's exit code says enough
+            _say(stderr, f"waiter: {error}")
+        return Listed([], _ENDED_EXIT.get(outcome, EXIT_ERROR))
     task_ids = list(dict.fromkeys([*given, *listed]))
     if not task_ids:
         project_id = waiter._access.project_id if waiter._access else None
