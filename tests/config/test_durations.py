@@ -44,6 +44,8 @@ def test_anything_else_is_refused_with_an_example(written: object):
     [
         (1800, "30m"), (5400, "1h30m"), (2, "2s"), (90, "1m30s"), (3600, "1h"), (3605, "1h5s"),
         (0, "0s"), (1.5, "1.5s"), (0.25, "0.25s"), (90.5, "90.5s"), (1e-05, "1e-05"),
+        # Refused by every check, but a message may show one: plain seconds, as given.
+        (-5, "-5.0"), (-1.5, "-1.5"),
     ],
 )  # fmt: skip
 def test_a_time_is_shown_as_a_person_writes_it(seconds: float, shown: str):
@@ -55,6 +57,7 @@ def test_every_shown_time_reads_back_exactly():
     samples = [rng.uniform(0, 10**6) for _ in range(2000)]
     samples += [float(rng.randrange(0, 10**7)) for _ in range(2000)]
     samples += [rng.uniform(0, 1) * 10 ** -rng.randrange(0, 12) for _ in range(500)]
+    samples += [-1.5, -3600.0]
     for seconds in samples:
         assert parse_seconds(format_duration(seconds)) == seconds, seconds
 

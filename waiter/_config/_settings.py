@@ -18,7 +18,7 @@ from ._load import layer, said_as
 from ._secrets import check_header_value, check_secret, key_pair_problem
 from ._table import SPECS, SPECS_BY_NAME, format_duration
 
-__all__ = ["Loaded", "Settings", "check_values", "load_settings", "source_of"]
+__all__ = ["Loaded", "Settings", "load_settings", "source_of"]
 
 OutputFormat = Literal["auto", "json", "text"]
 LogFormat = Literal["auto", "json", "console"]

@@ -21,13 +21,19 @@ __all__ = [
     "DEFAULT_API_AUTH_HEADER",
     "DEFAULT_METADATA_URL",
     "DEFAULT_OIDC_AUDIENCE",
+    "DURATION_EXAMPLES",
+    "GROUPS",
     "SPECS",
     "SPECS_BY_NAME",
     "Spec",
     "access_key_families",
+    "choice",
+    "format_duration",
     "is_project_id",
     "parse_bool",
+    "parse_path",
     "parse_patterns",
+    "parse_seconds",
     "shown",
 ]
 
@@ -110,7 +116,9 @@ def format_duration(seconds: float) -> str:
     2.5 -> 2.5s. Only whole seconds are split into hours and minutes: a sum of float parts
     need not come back to the same float."""
     seconds = float(seconds)  # code may give an int
-    if not seconds.is_integer() or seconds < 0:
+    if seconds < 0 or not math.isfinite(seconds):
+        return repr(seconds)  # every check refuses it; a message shows it as given
+    if not seconds.is_integer():
         text = repr(seconds)
         return text if "e" in text else f"{text}s"  # 1e-05: plain seconds, still exact
     hours, rest = divmod(int(seconds), 3600)
