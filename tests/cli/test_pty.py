@@ -170,6 +170,30 @@ def test_on_a_terminal_the_block_fits_lists_each_task_and_leaves_one_line_a_task
     assert COLOUR.search(ran.terminal)
 
 
+@pytest.mark.parametrize(("columns", "server_id_shown"), [(80, False), (120, True)])
+def test_the_text_table_fits_the_terminal_but_for_an_error(
+    server: FakeKpsServer, columns: int, server_id_shown: bool
+):
+    add_tasks(server)
+
+    ran = run_on_a_terminal(args(server, *TASKS), columns=columns, env=environment())
+
+    screen = ran.screen()
+    header = next(line for line in screen.lines() if line.startswith("TASK_ID "))
+    # Every column fits 120 columns with a UUID task ID (118); at 80, SERVER_ID makes way.
+    assert ("SERVER_ID" in header) is server_id_shown
+    # The header and the rows of the tasks that succeeded never wrapped; a failed task's row
+    # may, since its error is never cut.
+    succeeded = ("build-1 ", UUID + " ")
+    wrapped = [row for row in screen.wrapped if row.startswith(("TASK_ID ", *succeeded))]
+    assert not wrapped
+    for task_id in succeeded:
+        row = next(line for line in screen.lines() if line.startswith(task_id)).split()
+        # TASK_ID OUTCOME STATUS [SERVER_ID] POLLS ELAPSED, and no error
+        assert len(row) == (6 if server_id_shown else 5)
+        assert row[1:3] == ["success", "SUCCESS_RESET"]
+
+
 def test_no_color_turns_the_colours_off_even_on_a_terminal(server: FakeKpsServer):
     server.add_task("t1", [(0, DONE)])
 

@@ -8,16 +8,38 @@ too little (the table's columns drift). Text given here is already escaped
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from typing import TextIO
 
-__all__ = ["ELLIPSIS", "columns", "ellipsis_for", "fit", "pad"]
+__all__ = [
+    "ELLIPSIS",
+    "FALLBACK_SIZE",
+    "columns",
+    "ellipsis_for",
+    "fit",
+    "is_terminal",
+    "pad",
+    "terminal_size",
+]
 
 ELLIPSIS = "\u2026"  # one column, where the stream can encode it
 ASCII_ELLIPSIS = "..."
 # Marks, enclosing marks and format characters (ZWJ, soft hyphen, word joiner): drawn on the
 # character before them, or not at all.
 _ZERO_WIDTH_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+# What a terminal that cannot say its size (a pty nobody sized) is taken to be.
+FALLBACK_SIZE = (80, 24)
+
+
+def terminal_size(stream: TextIO) -> tuple[int, int]:
+    """(columns, lines) of the terminal behind ``stream``, asked anew each time (it may be
+    resized), or ``FALLBACK_SIZE``."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # no fd (a test's stream), or not a terminal
+        return FALLBACK_SIZE
+    return (size.columns or FALLBACK_SIZE[0], size.lines or FALLBACK_SIZE[1])
 
 
 def columns(text: str) -> int:
@@ -67,3 +89,11 @@ def ellipsis_for(stream: TextIO) -> str:
     except (UnicodeEncodeError, LookupError):
         return ASCII_ELLIPSIS
     return ELLIPSIS
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal; a closed or odd stream is not."""
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False

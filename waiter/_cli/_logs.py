@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import structlog
 
 from .._redact import printable, redact, remember_secrets
+from ._columns import is_terminal
 
 __all__ = ["JsonLine", "Redactor", "configure_logging", "console_colors"]
 
@@ -150,10 +151,7 @@ def console_colors(stream: TextIO, env: Mapping[str, str]) -> bool:
         return False
     if env.get("FORCE_COLOR"):
         return True
-    try:
-        return stream.isatty()
-    except (OSError, ValueError):
-        return False
+    return is_terminal(stream)
 
 
 def _omitting(events: frozenset[str]) -> structlog.typing.Processor:

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from .._redact import printable, redact
 from .._result import Outcome, TaskResult
-from ._columns import ellipsis_for, fit, pad
+from ._columns import columns, ellipsis_for, fit, is_terminal, pad, terminal_size
 
 __all__ = ["ResultPrinter"]
 
@@ -35,7 +35,7 @@ def _shown(text: str) -> str:
 # error (last, whole): (header, width, right-aligned). A value too long for its column is cut
 # with an ellipsis, so it never shifts the columns after it: every KPS status fits
 # (SUCCESS_REPLACE, 15), a server ID is a UUID (36). With 36-character task IDs a row without
-# an error is 118 columns: it fits a 120-column terminal.
+# an error is 118 columns.
 _COLUMNS = (
     ("OUTCOME", 9, False),  # "cancelled"
     ("STATUS", 15, False),
@@ -43,15 +43,32 @@ _COLUMNS = (
     ("POLLS", 5, True),
     ("ELAPSED", 7, True),  # "1800.0s"
 )
-_HEADER = ("TASK_ID", *(name for name, _, _ in _COLUMNS), "ERROR")
+_GAP = "  "
+# On a terminal too narrow for every column, this one goes first: a task's server ID is in
+# the JSON output and the reports, and without it a row of UUID task IDs takes 80 columns.
+_DROPPED_FIRST = "SERVER_ID"
+
+
+def _layout(id_width: int, terminal_width: int | None) -> tuple[tuple[str, int, bool], ...]:
+    """The columns a row shows: all of them, unless the terminal is too narrow for them."""
+
+    def row_width(cols: Sequence[tuple[str, int, bool]]) -> int:
+        return id_width + sum(len(_GAP) + width for _, width, _ in cols)
+
+    if terminal_width is None or row_width(_COLUMNS) <= terminal_width:
+        return _COLUMNS
+    return tuple(column for column in _COLUMNS if column[0] != _DROPPED_FIRST)
 
 
 class ResultPrinter:
     """Prints each result as its task ends, so a pipeline sees progress line by line.
 
     The text table's header goes out with the first row. Rows print as tasks end, so the
-    columns are set from what is known at the start (the task IDs), and a value too long for
-    its column is cut rather than allowed to push the others out of line.
+    columns are set from what is known at the start (the task IDs and, on a terminal, its
+    width), and a value too long for its column is cut rather than allowed to push the others
+    out of line. On a terminal the rows fit its width, but for the error, which is never cut
+    (it is what a failed task's row is read for): ``SERVER_ID`` is left out when the terminal
+    is too narrow for it, and the ``ERROR`` heading when there is no room left for it.
     """
 
     def __init__(self, *, text: bool, stream: TextIO, task_ids: Sequence[str]) -> None:
@@ -61,14 +78,20 @@ class ResultPrinter:
         self._id_width = max(longest_id, len("TASK_ID"))
         self._ellipsis = ellipsis_for(stream)
         self._header_printed = False
+        width = terminal_size(stream)[0] if text and is_terminal(stream) else None
+        self._columns = _layout(self._id_width, width)
+        header = ["TASK_ID", *(name for name, _, _ in self._columns)]
+        fixed = columns(self._line([*header, ""]))
+        heading_fits = width is None or fixed + len(_GAP) + len("ERROR") <= width
+        self._header = [*header, "ERROR" if heading_fits else ""]
 
     def result(self, result: TaskResult) -> None:
         # TaskResult text is redacted where it is made; redacting again here is the defence in
         # depth for results made elsewhere (a caller's, a test's), and costs ~1 us a field.
         if self._text:
-            line = self._line(_row(result))
+            line = self._line(self._row(result))
             if not self._header_printed:
-                line = self._line(_HEADER) + "\n" + line
+                line = self._line(self._header) + "\n" + line
                 self._header_printed = True
         else:
             fields = {
@@ -84,10 +107,22 @@ class ResultPrinter:
     def _line(self, values: Sequence[str]) -> str:
         task_id, *middle, error = values
         cells = [f"{task_id:<{self._id_width}}"]
-        for (_, width, right), value in zip(_COLUMNS, middle, strict=True):
+        for (_, width, right), value in zip(self._columns, middle, strict=True):
             cells.append(pad(fit(value, width, self._ellipsis), width, right=right))
         cells.append(error)
-        return "  ".join(cells).rstrip()
+        return _GAP.join(cells).rstrip()
+
+    def _row(self, result: TaskResult) -> list[str]:
+        # Task IDs passed check_task_ids; the status, server ID and error came from a server.
+        cells = {
+            "OUTCOME": result.outcome.value,
+            "STATUS": _shown(result.status) if result.status else "-",
+            "SERVER_ID": _shown(result.server_id) if result.server_id else "-",
+            "POLLS": str(result.polls),
+            "ELAPSED": f"{result.elapsed_s:.1f}s",
+        }
+        error = _shown(result.error) if result.error else ""
+        return [result.task_id, *(cells[name] for name, _, _ in self._columns), error]
 
     def summary(self, results: Sequence[TaskResult], elapsed_s: float) -> None:
         if not self._text:
@@ -97,16 +132,3 @@ class ResultPrinter:
         counted = f": {', '.join(parts)}" if parts else ""  # none with no tasks (--all)
         self._stream.write(f"{len(results)} tasks in {elapsed_s:.1f} s{counted}\n")
         self._stream.flush()
-
-
-def _row(result: TaskResult) -> tuple[str, ...]:
-    # Task IDs passed check_task_ids; the status, server ID and error came from a server.
-    return (
-        result.task_id,
-        result.outcome.value,
-        _shown(result.status) if result.status else "-",
-        _shown(result.server_id) if result.server_id else "-",
-        str(result.polls),
-        f"{result.elapsed_s:.1f}s",
-        _shown(result.error) if result.error else "",
-    )

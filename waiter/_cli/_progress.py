@@ -13,7 +13,6 @@ block costs to draw.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,32 +23,20 @@ import structlog
 from .._event_log import BestEffortLog
 from .._redact import printable, redact
 from .._result import Outcome, TaskResult
-from ._columns import ELLIPSIS, columns, ellipsis_for, fit, pad
+from ._columns import ELLIPSIS, columns, ellipsis_for, fit, pad, terminal_size
 
 if TYPE_CHECKING:
     from .._engine._engine import PendingTask
 
-__all__ = ["MAX_TASK_LINES", "LiveBlock", "Progress", "task_lines", "terminal_size"]
+__all__ = ["MAX_TASK_LINES", "LiveBlock", "Progress", "task_lines"]
 
 # Up to this many tasks left, each has a line of its own under the summary.
 MAX_TASK_LINES = 5
 # A task ID in a task's line is cut to fit the width, but never shorter than this.
 _SHORTEST_ID = 12
-# What a terminal that cannot say its size (a pty nobody sized) is taken to be.
-FALLBACK_SIZE = (80, 24)
 
 _CLEAR_LINE = "\r\x1b[2K"  # back to column 0, erase the line
 _UP_AND_CLEAR = "\x1b[A\x1b[2K"  # one line up, erase it
-
-
-def terminal_size(stream: TextIO) -> tuple[int, int]:
-    """(columns, lines) of the terminal behind ``stream``, asked anew each time (it may be
-    resized), or ``FALLBACK_SIZE``."""
-    try:
-        size = os.get_terminal_size(stream.fileno())
-    except (OSError, ValueError, AttributeError):  # no fd (a test's stream), or not a terminal
-        return FALLBACK_SIZE
-    return (size.columns or FALLBACK_SIZE[0], size.lines or FALLBACK_SIZE[1])
 
 
 class LiveBlock:

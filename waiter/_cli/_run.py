@@ -24,6 +24,7 @@ from .._event_log import BestEffortLog
 from .._plan._plan import Plan, make_plan
 from .._result import Outcome, TaskResult
 from ._all_running import with_running_tasks
+from ._columns import is_terminal
 from ._exit import EXIT_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._interrupts import Interrupts
 from ._logs import configure_logging
@@ -118,7 +119,7 @@ class _Prepared:
 def _prepare(settings: Settings, streams: Streams) -> _Prepared:
     """Logging set up and every setting checked, before any event loop starts."""
     stderr = streams.stderr
-    live = LiveBlock(stderr) if settings.progress and _isatty(stderr) else None
+    live = LiveBlock(stderr) if settings.progress and is_terminal(stderr) else None
     # LiveBlock has what a log writer uses of a file: write, flush, isatty.
     _configure_logging(settings, cast(TextIO, live) if live else stderr, streams)
     plan = make_plan(settings)
@@ -136,14 +137,7 @@ def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def _text_output(output: str, stdout: TextIO) -> bool:
-    return output == "text" or (output == "auto" and _isatty(stdout))
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (OSError, ValueError):
-        return False
+    return output == "text" or (output == "auto" and is_terminal(stdout))
 
 
 class _CommandRun:
@@ -289,7 +283,7 @@ def _describe(error: BaseException) -> str:
 
 def _configure_logging(settings: Settings, stream: TextIO, streams: Streams) -> None:
     log_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not _isatty(stream)
+        settings.log_format == "auto" and not is_terminal(stream)
     )
     # Secrets read later (a token file, the profile file, the ECS metadata service's keys) are
     # added as they are read: see _redact.remember_secrets.
