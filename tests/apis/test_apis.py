@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
-from helpers import PROJECT, TOKEN, by_id, fake_kps, serving, settings_for
+from helpers import PROJECT, TOKEN, by_id, config_error, fake_kps, serving, settings_for
 from virtual_time import run_virtual
 
 from waiter import ConfigError, Outcome, Settings, Waiter, wait_for
+from waiter._config._settings import load_settings
 
 
 def test_ecs_jobs_use_their_own_statuses_and_failure_reason():
@@ -98,15 +99,34 @@ def test_a_missing_status_field_is_an_unreadable_answer():
 @pytest.mark.parametrize(
     ("overrides", "says"),
     [
-        ({"url_template": None}, "--url-template"),
-        ({"status_field": None}, "--status-field"),
-        ({"status_field": "op.state"}, "not a JSON pointer"),
-        ({"success": None}, "--success, --failure and --pending"),
+        ({"url_template": None}, "a URL template with {task_id} and a JSON pointer to the "
+         "status in the answer (such as /status): set url_template"),
+        ({"status_field": None}, ": set status_field"),
+        ({"url_template": None, "status_field": None}, ": set url_template and status_field"),
+        ({"status_field": "op.state"}, "status_field is not a JSON pointer"),
+        ({"success": None}, "the http task API has no statuses of its own: set success"),
+        ({"success": None, "pending": None}, "has no statuses of its own: set success, pending"),
     ],
-)
+)  # fmt: skip
 def test_the_http_api_says_what_it_needs(overrides, says):
-    with pytest.raises(ConfigError, match=says):
+    # Settings made in code: the fields that are missing, never a flag.
+    with pytest.raises(ConfigError) as excinfo:
         Waiter(_http_settings("http://127.0.0.1:1", **overrides))
+
+    message = config_error(excinfo)
+    assert says in message
+    assert "--" not in message
+
+
+def test_the_http_api_says_what_it_needs_in_flags_on_the_command_line(env: dict[str, str]):
+    flags = {"api": "http", "url_template": "http://127.0.0.1:1/op/{task_id}"}
+
+    with pytest.raises(ConfigError) as excinfo:
+        Waiter(load_settings(flags=flags, env=env).settings)
+
+    assert config_error(excinfo).endswith(
+        ": set --status-field (or WAITER_STATUS_FIELD, api.status_field)"
+    )
 
 
 def test_a_url_template_without_task_id_is_refused():

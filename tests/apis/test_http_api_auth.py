@@ -167,7 +167,11 @@ def test_a_401_when_nothing_was_sent_says_so_instead_of_blaming_a_token():
 
     assert result.outcome is Outcome.ERROR
     assert "none were sent" in (result.error or "")
-    assert "WAITER_API_AUTH" in (result.error or "")
+    # A result both kinds of user read: the fields, and the command line's names for them.
+    assert (
+        "give its header's value with api_auth (WAITER_API_AUTH) or api_auth_file "
+        "(--api-auth-file, api.auth_file)"
+    ) in (result.error or "")
     assert "wrong or expired" not in (result.error or "")  # there was no token to be wrong
 
 
@@ -184,9 +188,15 @@ def test_the_huawei_header_and_the_apis_header_must_differ(api: HeaderRecorder):
         api, access_key=AK, secret_key=SK, api_huawei_auth=True, api_auth=API_VALUE
     )
 
-    with pytest.raises(ConfigError, match=r"api\.auth_header Authorization is a header the Huawei"):
+    with pytest.raises(ConfigError) as excinfo:
         wait(settings)
     assert api.requests == []
+    # Made in code: the fields.
+    assert str(excinfo.value) == (
+        "api_auth_header is Authorization, a header the Huawei credentials send too "
+        "(api_huawei_auth is on): give the API's own credentials in another header (e.g. "
+        "X-Api-Key) with api_auth_header, or drop one of the two"
+    )
 
 
 def test_the_apis_header_value_is_kept_out_of_repr():
@@ -318,7 +328,7 @@ def test_cli_needs_a_project_id_only_for_a_template_with_one(api: HeaderRecorder
     code, stdout, stderr = run_main(http_args(api, "op-1", template=template), {}, home=tmp_path)
 
     assert (code, stdout) == (2, "")
-    assert stderr.startswith("waiter: error: no project ID: set it with --project-id")
+    assert stderr.startswith("waiter: error: no project ID: set --project-id (or WAITER_PROJECT_ID")
     assert stderr.count("\n") == 1
     assert api.requests == []
 
@@ -337,7 +347,11 @@ def test_cli_show_config_shows_the_header_value_as_stars(api: HeaderRecorder, tm
     assert (code, stderr) == (0, "")
     assert '# api_auth = "***"  # environment WAITER_API_AUTH' in stdout
     assert "# api auth: header Authorization from environment WAITER_API_AUTH" in stdout
-    assert "# credentials: no Huawei credentials: --api http sends them" in stdout
+    assert (
+        "# credentials: no Huawei credentials: the http task API sends them to the URL "
+        "template's host only with --api-huawei-auth (or WAITER_API_HUAWEI_AUTH, "
+        "api.huawei_auth)"
+    ) in stdout
     assert "huawei_auth = false  # default" in stdout
     assert 'auth_header = "Authorization"  # default' in stdout
     assert "api-secret" not in stdout
@@ -369,7 +383,10 @@ def test_cli_names_the_apis_header_when_it_is_refused(tmp_path: Path):
          "both environment WAITER_API_AUTH and environment WAITER_API_AUTH_FILE are set"),
         (["--api-huawei-auth"], {"WAITER_AUTH_TOKEN": TOKEN, "WAITER_API_AUTH": API_VALUE,
                                   "WAITER_API_AUTH_HEADER": "x-auth-token"},
-         "api.auth_header x-auth-token is a header the Huawei credentials send too"),
+         "WAITER_API_AUTH_HEADER in the environment is x-auth-token, a header the Huawei "
+         "credentials send too (--api-huawei-auth is on): give the API's own credentials in "
+         "another header (e.g. X-Api-Key) with --api-auth-header (or WAITER_API_AUTH_HEADER, "
+         "api.auth_header), or drop one of the two"),
         (["--api-huawei-auth"], {}, "no credentials: set WAITER_AUTH_TOKEN"),
     ],
     ids=["bad-name", "host", "control-char", "two-sources", "clash", "opt-in-without-any"],
@@ -408,7 +425,7 @@ def test_cli_a_bad_header_file_is_one_line_and_exit_2(
     )
 
     assert (code, stdout) == (2, "")
-    assert stderr.startswith(f"waiter: error: api.auth_file {auth_file} {says}")
+    assert stderr.startswith(f"waiter: error: --api-auth-file {auth_file} {says}")
     assert stderr.count("\n") == 1
     assert "qq-" not in stderr
     assert api.requests == []

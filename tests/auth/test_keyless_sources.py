@@ -251,7 +251,10 @@ def test_plain_http_to_a_real_iam_host_is_refused_before_any_request():
     with pytest.raises(ConfigError) as excinfo:
         run_virtual(wait_keyless(kps, sts, ["t1"], env))
 
-    assert "is plain http and not on this machine" in config_error(excinfo)
+    assert config_error(excinfo).startswith(
+        "HUAWEICLOUD_SDK_IAM_ENDPOINT in the environment is http://iam.example.test, plain http "
+        "and not on this machine"
+    )
     assert sts.calls == []
     assert kps.requests == []
 

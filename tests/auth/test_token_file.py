@@ -96,9 +96,22 @@ def test_a_missing_token_file_is_an_error_naming_it(tmp_path: Path):
     with pytest.raises(ConfigError) as excinfo:
         auth_from_settings(Settings(token_file=missing))
 
-    message = config_error(excinfo)
-    assert str(missing) in message
-    assert "--token-file" in message
+    # Given in code: named by its field.
+    assert config_error(excinfo) == (
+        f"token_file {missing} cannot be read (No such file or directory); fix the path"
+    )
+
+
+def test_a_missing_token_file_from_the_command_line_names_the_flag(
+    tmp_path: Path, env: dict[str, str]
+):
+    missing = tmp_path / "no-such-token"
+    settings = load_settings(flags={"token_file": str(missing)}, env=env).settings
+
+    with pytest.raises(ConfigError) as excinfo:
+        auth_from_settings(settings)
+
+    assert config_error(excinfo).startswith(f"--token-file {missing} cannot be read")
 
 
 @pytest.mark.parametrize("content", ["", "\n", "   \n\t\n"])

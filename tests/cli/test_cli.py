@@ -246,7 +246,8 @@ def test_an_unknown_status_exits_4_saying_how_to_accept_it(server: FakeKpsServer
     [result] = ran.results
     assert result["outcome"] == "error"
     assert result["status"] == "PAUSED_RESET"
-    assert "--pending PAUSED_RESET" in result["error"]
+    # The result reads the same to the library: it names the field, the flag and the key.
+    assert "add it to pending (--pending, status.pending)" in result["error"]
 
 
 def test_a_wrong_token_exits_4_naming_the_refusal(server: FakeKpsServer):
@@ -416,8 +417,12 @@ MISUSES = {
         [*ENDPOINT, *PROJECT_ARGS, "--min-interval", "5", "--max-interval", "1", "t1"],
         "--min-interval (5s) is more than --max-interval (1s)",
     ),
-    "no project ID": Misuse([*ENDPOINT, "t1"], "no project ID: set it with --project-id"),
-    "no region nor endpoint": Misuse([*PROJECT_ARGS, "t1"], "no region: set it with --region"),
+    "no project ID": Misuse(
+        [*ENDPOINT, "t1"], "no project ID: set --project-id (or WAITER_PROJECT_ID,"
+    ),
+    "no region nor endpoint": Misuse(
+        [*PROJECT_ARGS, "t1"], "no region: set --region (or WAITER_REGION,"
+    ),
     "no token": Misuse(
         [*ENDPOINT, *PROJECT_ARGS, "t1"],
         "no credentials: set WAITER_AUTH_TOKEN",
@@ -449,7 +454,7 @@ MISUSES = {
     # Refused before any connection: an attempt would fail to resolve and retry (exit 3).
     "plain http off loopback": Misuse(
         ["--endpoint", "http://example.invalid", *PROJECT_ARGS, "t1"],
-        "endpoint http://example.invalid is plain http",
+        "--endpoint is http://example.invalid, plain http and not on this machine",
     ),
 }
 

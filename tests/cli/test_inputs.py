@@ -166,7 +166,7 @@ def _one_gib_of_memory() -> None:
     ("args", "env", "says"),
     [
         (["--token-file", "/dev/zero", "task-1"], {},
-         "auth.token_file /dev/zero is larger than 64 KiB: not a token file; fix the path"),
+         "--token-file /dev/zero is larger than 64 KiB: not a token file; fix the path"),
         (["task-1"], {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": "/dev/zero"},
          "credentials file /dev/zero (from environment HUAWEICLOUD_SDK_CREDENTIALS_FILE) is "
          "larger than 64 KiB: not a credentials file"),
@@ -175,7 +175,7 @@ def _one_gib_of_memory() -> None:
         (["--api", "http", "--url-template", "http://127.0.0.1:9/{task_id}", "--status-field",
           "/s", "--success", "ok", "--failure", "no", "--pending", "p",
           "--api-auth-file", "/dev/zero", "task-1"], {},
-         "api.auth_file /dev/zero is larger than 64 KiB: not a token file"),
+         "--api-auth-file /dev/zero is larger than 64 KiB: not a token file"),
     ],
     ids=["token-file", "profile-file", "ids-file", "api-auth-file"],
 )  # fmt: skip
@@ -193,8 +193,7 @@ def test_a_token_file_over_64_kib_is_not_a_token_file(run, tmp_path: Path):
     message = run([*NOWHERE, "--token-file", str(token_file), "task-1"]).usage_error()
 
     assert message == (
-        f"auth.token_file {token_file} is larger than 64 KiB: not a token file; fix the path "
-        "given by --token-file or auth.token_file"
+        f"--token-file {token_file} is larger than 64 KiB: not a token file; fix the path"
     )
 
 
@@ -313,7 +312,7 @@ def test_a_huge_plain_http_endpoint_is_shown_cut(run):
                   env={"WAITER_AUTH_TOKEN": TOKEN}).usage_error()  # fmt: skip
 
     assert message.startswith(
-        f"endpoint {'http://' + 'h' * 33!r}… (100019 characters) is plain http and not on "
+        f"--endpoint is {'http://' + 'h' * 33!r}… (100019 characters), plain http and not on "
         "this machine"
     )
 

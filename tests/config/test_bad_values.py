@@ -7,6 +7,10 @@ secret is refused without echoing it.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from helpers import config_error
 
@@ -116,6 +120,25 @@ def test_a_secret_with_a_newline_is_refused_without_echoing_it(
     assert excinfo.value.setting == name
 
 
+def test_a_secret_of_the_wrong_type_is_refused_without_echoing_it():
+    with pytest.raises(ConfigError) as excinfo:
+        Settings(token=b"abc-5e2d")  # type: ignore[arg-type]
+
+    message = config_error(excinfo)
+    assert "5e2d" not in message
+    assert message == "token must be a str, got a value of type bytes"
+
+
+def test_values_of_the_annotated_types_are_taken_as_they_are(tmp_path: Path):
+    settings = Settings(
+        timeout=600, min_interval=0.5, max_in_flight=4, fail_fast=True, token_file=tmp_path,
+        success=("DONE",), oidc_policy_ids=("id1",), api="http", oidc_duration_seconds=900,
+    )  # fmt: skip
+
+    assert (settings.timeout, settings.min_interval, settings.max_in_flight) == (600, 0.5, 4)
+    assert (settings.token_file, settings.success) == (tmp_path, ("DONE",))
+
+
 def test_a_secret_given_in_code_with_a_space_is_refused_without_echoing_it():
     with pytest.raises(ConfigError) as excinfo:
         Settings(token="abc-5e2d 7a9f-xyz")
@@ -158,6 +181,35 @@ CLI_WORDS = ("--", "WAITER_", "poll.", "kps.", "output.", "api.", "log.", "auth.
         ({"access_key": "AKEXAMPLE"}, "access_key is given but secret_key is not"),
         ({"security_token": "st"}, "security_token is given without access_key and secret_key"),
         ({"api_auth": "Bearer a\x01"}, "api_auth contains control or non-ASCII characters"),
+        # A value of the wrong type: what the field takes, never a TypeError from deep inside.
+        ({"timeout": "10m"}, "timeout must be a number of seconds, got '10m' (give 600)"),
+        ({"timeout": "soon"}, "timeout must be a number of seconds, got 'soon'"),
+        ({"timeout": timedelta(minutes=2)}, "timeout must be a number of seconds, got "
+         "datetime.timedelta(seconds=120) (give its .total_seconds(): 120)"),
+        ({"timeout": math.inf}, "timeout must be a number of seconds, got inf (it must be "
+         "finite)"),
+        ({"max_interval": math.nan}, "max_interval must be a number of seconds, got nan"),
+        ({"rate": -math.inf}, "rate must be a number, got -inf (it must be finite)"),
+        ({"not_found_grace": None}, "not_found_grace must be a number of seconds, got None"),
+        ({"timeout": True}, "timeout must be a number of seconds, got True"),
+        ({"max_in_flight": 8.0}, "max_in_flight must be a whole number, got 8.0"),
+        ({"oidc_duration_seconds": "1h"}, "oidc_duration_seconds must be a whole number of "
+         "seconds, got '1h'"),
+        ({"fail_fast": "yes"}, "fail_fast must be True or False, got 'yes'"),
+        ({"region": 4}, "region must be a str, got 4"),
+        ({"token_file": "/run/token"}, "token_file must be a pathlib.Path, got '/run/token' (wrap "
+         "it in pathlib.Path)"),
+        ({"success": "SUCCESS_*"}, 'success must be a tuple of status patterns such as '
+         "(\"SUCCESS_*\",), got 'SUCCESS_*' (one is a one-item tuple: ('SUCCESS_*',))"),
+        ({"failure": ["FAILED_*"]}, "failure must be a tuple of status patterns such as "
+         "(\"SUCCESS_*\",), got ['FAILED_*'] (a tuple, not a list)"),
+        ({"pending": ()}, "pending must be a tuple of status patterns such as (\"SUCCESS_*\",), "
+         "got ()"),
+        ({"oidc_policy_ids": "id1"}, 'oidc_policy_ids must be a tuple of IDs such as ("id1", '
+         "\"id2\"), got 'id1'"),
+        ({"api": "grpc"}, "api must be one of kps, ecs-job, http, got 'grpc'"),
+        ({"log_level": "INFO"}, "log_level must be one of debug, info, warning, error, got "
+         "'INFO'"),
     ],
 )  # fmt: skip
 def test_a_bad_value_in_code_names_the_field_only(given: dict[str, object], says: str):

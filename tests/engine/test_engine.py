@@ -98,8 +98,12 @@ def test_an_unknown_status_is_an_error_that_says_how_to_accept_it():
     [result] = run_virtual(wait_on(kps, ["t1"]))
 
     assert result.outcome is Outcome.ERROR
-    assert "PAUSED_RESET" in (result.error or "")
-    assert "--pending PAUSED_RESET" in (result.error or "")
+    # A result, read in code and on the command line alike: each setting by every name.
+    assert result.error == (
+        "unknown status 'PAUSED_RESET': if it means the task is still running, add it to "
+        "pending (--pending, status.pending); or to success (--success, status.success) or "
+        "failure (--failure, status.failure)"
+    )
 
 
 def test_custom_patterns_decide_the_outcome():
@@ -147,7 +151,9 @@ def test_not_found_after_the_grace_period_is_an_error():
 
     assert result.outcome is Outcome.ERROR
     assert "KPS.0001" in (result.error or "")
-    assert "not found for 20 s" in (result.error or "")
+    assert (
+        "not found for 20 s, the grace not_found_grace (--not-found-grace, poll.not_found_grace)"
+    ) in (result.error or "")
     last = kps.requests_for("ghost")[-1].at - kps.requests_for("ghost")[0].at
     assert 20 <= last <= 20 + 8
 

@@ -71,7 +71,25 @@ def test_an_unknown_region_uses_the_template_and_warns_once():
     [warning] = [e for e in events if e["event"] == "unknown_region"]
     assert warning["log_level"] == "warning"
     assert warning["endpoint"] == "https://kms.xx-moon-1.myhuaweicloud.com"
-    assert "--endpoint" in warning["fix"]
+    # Made in code: the field, not the flag nor the SDK's variable, which code does not read.
+    assert warning["fix"] == "if the endpoint is wrong, set endpoint"
+
+
+def test_the_unknown_region_warning_names_the_flag_on_the_command_line():
+    settings = load_settings(
+        flags={"region": "xx-moon-1", "project_id": PROJECT}, env={"WAITER_AUTH_TOKEN": TOKEN}
+    ).settings
+
+    async def scenario() -> None:
+        async with Waiter(settings):
+            pass
+
+    with structlog.testing.capture_logs() as events:
+        run_virtual(scenario())
+
+    [warning] = [e for e in events if e["event"] == "unknown_region"]
+    assert warning["fix"].startswith("if the endpoint is wrong, set --endpoint (or WAITER_ENDPOINT")
+    assert "HUAWEICLOUD_SDK_REGION_KPS_<REGION>" in warning["fix"]
 
 
 def test_an_endpoint_given_for_an_unknown_region_draws_no_warning():
@@ -261,8 +279,16 @@ def test_waiters_own_endpoint_is_one_url_never_a_list(tmp_path: Path, how: str):
     with pytest.raises(ConfigError) as excinfo:
         make_plan(settings)
 
-    assert "endpoint is one URL" in config_error(excinfo)
-    assert "HUAWEICLOUD_SDK_REGION_KPS_<REGION>" in config_error(excinfo)
+    message = config_error(excinfo)
+    named = {
+        "flag": "--endpoint",
+        "environment": "WAITER_ENDPOINT in the environment",
+        "config file": f"kps.endpoint in config file {tmp_path / 'c.toml'}",
+        "Settings": "endpoint",
+    }[how]
+    assert message.startswith(f"{named} must be one URL, got {listed!r}")
+    # The SDK's list, in a variable or its regions file, is read only when settings are loaded.
+    assert ("HUAWEICLOUD_SDK_REGION_KPS_<REGION>" in message) == (how != "Settings")
 
 
 def test_waiters_own_endpoint_keeps_its_template_and_has_no_fallbacks():

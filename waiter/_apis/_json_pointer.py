@@ -1,4 +1,4 @@
-"""RFC 6901 JSON pointers, for ``--status-field`` (``/status/phase``)."""
+"""RFC 6901 JSON pointers, for the http task API's ``status_field`` (``/status/phase``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ __all__ = ["follow", "parse_pointer"]
 
 
 def parse_pointer(pointer: str) -> tuple[str, ...]:
-    """The pointer's reference tokens; a ConfigError if it is not a pointer."""
+    """The pointer's reference tokens; a ConfigError if it is not a pointer.
+
+    The settings' own check refuses such a status field first, naming it as the user gave it.
+    """
     if not pointer.startswith("/"):
         raise ConfigError(
-            f"api.status_field {pointer!r} is not a JSON pointer: write it as /status or "
-            "/status/phase (--status-field)",
+            f"{pointer!r} is not a JSON pointer: write it as /status or /status/phase",
             setting="status_field",
         )
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))

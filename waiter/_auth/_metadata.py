@@ -110,8 +110,8 @@ async def _request(
         url,
         headers=headers,
         timeout=_TIMEOUT,
-        too_slow=f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (auth.source = "
-        '"ecs-metadata" works only on one)',
+        too_slow=f"no answer within {_TIMEOUT.total:g} s: is this an ECS? (the ECS metadata "
+        "service answers only on one)",
     )
 
 

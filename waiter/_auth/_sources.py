@@ -15,6 +15,10 @@ API auth files.
 ``--api http`` is the exception to the order: its URL template may name any host, so it gets
 no Huawei credentials unless ``api.huawei_auth`` asks for them, and takes the API's own auth
 header (:func:`find_api_auth`) instead.
+
+Messages name each setting as the user who made the settings knows it
+(``_config._settings.named``, ``how_to_set``): the field in code, the flag, variable or config
+key when loaded; the environment's variables are advice only for settings that were loaded.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from typing import Literal
 
 from .._config._files import KIB, TooLarge, read_at_most, size_text
 from .._config._secrets import is_header_safe, is_header_value_safe
-from .._config._settings import Settings, source_of
-from .._config._table import DEFAULT_OIDC_AUDIENCE, SPECS_BY_NAME, shown
+from .._config._settings import Settings, how_to_set, made_in, named, source_of
+from .._config._table import DEFAULT_OIDC_AUDIENCE, SPECS_BY_NAME, access_key_families, shown
 from .._errors import ConfigError
 from .._event_log import library_log
 from .._redact import remember_secrets
@@ -36,7 +40,6 @@ from ._signing import AkSkCredentials
 
 __all__ = [
     "DEFAULT_PROFILE",
-    "NO_HUAWEI_CREDENTIALS",
     "ApiAuthHeader",
     "Credentials",
     "Exchange",
@@ -119,10 +122,7 @@ class PodIdentity:
 
     uri: str
     token_file: Path
-    check: str = (
-        "check HC_CONTAINER_CREDENTIALS_FULL_URI and HC_CONTAINER_AUTHORIZATION_TOKEN_FILE "
-        "(the pod's identity association)"
-    )
+    check: str = ""  # what a refusal tells the user to check
     setting: str = "pod_credentials_uri"
 
 
@@ -188,14 +188,6 @@ class Credentials:
         return f"{temporary}access key from {self.source} (signed requests){project}"
 
 
-# What --api http uses unless api.huawei_auth asks for the Huawei credentials.
-NO_HUAWEI_CREDENTIALS = Credentials(
-    "none",
-    "no Huawei credentials: --api http sends them to the URL template's host only with "
-    "--api-huawei-auth (api.huawei_auth)",
-)
-
-
 @dataclass(frozen=True)
 class ApiAuthHeader:
     """The ``--api http`` API's own credentials: one header, its value never shown."""
@@ -211,7 +203,11 @@ class ApiAuthHeader:
 def credentials_for(settings: Settings, *, warn: bool = True) -> Credentials:
     """The Huawei credentials a run sends: none for ``--api http`` unless it asks for them."""
     if settings.api == "http" and not settings.api_huawei_auth:
-        return NO_HUAWEI_CREDENTIALS
+        return Credentials(
+            "none",
+            "no Huawei credentials: the http task API sends them to the URL template's host "
+            f"only with {how_to_set(settings, 'api_huawei_auth')}",
+        )
     return find_credentials(settings, warn=warn)
 
 
@@ -228,8 +224,8 @@ def find_api_auth(settings: Settings, *, warn: bool = True) -> ApiAuthHeader | N
     path = settings.api_auth_file
     if path is None:
         return None
-    where = f"api.auth_file {shown(path, bare=True)}"
-    fix = "fix the path given by --api-auth-file, WAITER_API_AUTH_FILE or api.auth_file"
+    where = f"{named(settings, 'api_auth_file', place=False)} {shown(path, bare=True)}"
+    fix = "fix the path"
     value = _read_secret_file(
         path,
         where,
@@ -268,7 +264,7 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> Credentials:
             source = source_of(settings, "token") or "Settings.token"
             return Credentials("token", source, token=settings.token)
         assert settings.token_file is not None
-        token = _read_token_file(settings.token_file, warn=warn)
+        token = _read_token_file(settings, settings.token_file, warn=warn)
         return Credentials("token", f"file {settings.token_file}", token=token)
     if settings.oidc_provider_urn or settings.oidc_agency_urn:
         return _oidc_agency(settings, warn=warn)
@@ -289,15 +285,28 @@ def find_credentials(settings: Settings, *, warn: bool = True) -> Credentials:
         )
     if settings.pod_credentials_uri or settings.pod_token_file is not None:
         return _pod_identity(settings, warn=warn)
-    raise ConfigError(
-        "no credentials: set WAITER_AUTH_TOKEN (or HW_AUTH_TOKEN, OS_AUTH_TOKEN) or "
-        "--token-file PATH; or an access key pair (HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, "
-        f"or HW_ACCESS_KEY and HW_SECRET_KEY); or a profile file {DEFAULT_PROFILE} "
-        "(auth.credentials_file); or, keyless, an OIDC agency (HUAWEICLOUD_OIDC_PROVIDER_URN "
-        "and HUAWEICLOUD_OIDC_AGENCY_URN), ID-token federation (HUAWEICLOUD_SDK_IDP_ID and "
-        "HUAWEICLOUD_SDK_ID_TOKEN_FILE) or pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI); "
-        'or, on an ECS with an agency, auth.source = "ecs-metadata"',
-        setting="token",
+    raise ConfigError(_no_credentials(settings), setting="token")
+
+
+def _no_credentials(settings: Settings) -> str:
+    """Every way to give credentials, in the words of the user who made the settings."""
+
+    def both(first: str, second: str) -> str:
+        return f"{_variable(settings, first)} and {_variable(settings, second)}"
+
+    if made_in(settings) == "code":
+        pair = both("access_key", "secret_key")
+    else:  # a pair comes from one family of variables
+        pair = ", or ".join(f"{ak} and {sk}" for ak, sk, _ in access_key_families())
+    return (
+        f"no credentials: set {how_to_set(settings, 'token')} or "
+        f"{how_to_set(settings, 'token_file')}; or an access key pair ({pair}); or the "
+        f"profile file {DEFAULT_PROFILE} or one named by "
+        f"{how_to_set(settings, 'credentials_file')}; or, keyless, "
+        f"an OIDC agency ({both('oidc_provider_urn', 'oidc_agency_urn')}), ID-token "
+        f"federation ({both('idp_id', 'id_token_file')}) or pod identity "
+        f"({both('pod_credentials_uri', 'pod_token_file')}); or, on an ECS with an agency, "
+        f"set {how_to_set(settings, 'source')} to ecs-metadata"
     )
 
 
@@ -307,12 +316,9 @@ def _named(settings: Settings, name: str) -> str:
 
 
 def _variable(settings: Settings, name: str) -> str:
-    """The variable to check or set: ``HUAWEICLOUD_SDK_IDP_ID`` rather than its source."""
-    where = source_of(settings, name)
-    if where is not None:
-        return where.removeprefix("environment ")
-    env = SPECS_BY_NAME[name].env
-    return env[0] if env else f"Settings.{name}"
+    """The setting's name to check or set, without where it was given: the field in code, the
+    variable (``HUAWEICLOUD_SDK_IDP_ID``), flag or config key when loaded."""
+    return named(settings, name, place=False)
 
 
 def _warn_if_token_and_keys(settings: Settings) -> None:
@@ -382,10 +388,18 @@ def _oidc_agency(settings: Settings, *, warn: bool) -> Credentials:
         )
         token_source = f"GitHub Actions (audience {settings.oidc_audience})"
     else:
+        # GitHub Actions' variables are read by load_settings; in code they are two fields.
+        github_way = (
+            f"set {_variable(settings, 'github_token_url')} and "
+            f"{_variable(settings, 'github_request_token')} from a job with permissions: "
+            "id-token: write"
+            if made_in(settings) == "code"
+            else "give the job permissions: id-token: write (waiter then asks GitHub for one)"
+        )
         raise ConfigError(
             f"{_variable(settings, 'oidc_provider_urn')} is set but no ID token is given: set "
-            "HUAWEICLOUD_OIDC_ID_TOKEN or HUAWEICLOUD_OIDC_TOKEN_FILE; or, on GitHub Actions, "
-            "give the job permissions: id-token: write (waiter then asks GitHub for one)",
+            f"{_variable(settings, 'oidc_id_token')} or {_variable(settings, 'oidc_token_file')}"
+            f"; or, on GitHub Actions, {github_way}",
             setting="oidc_id_token",
         )
     provider, agency = (
@@ -422,7 +436,9 @@ def _pod_identity(settings: Settings, *, warn: bool) -> Credentials:
     where = f"{variable} {shown(settings.pod_token_file, bare=True)}"
     read_id_token(settings.pod_token_file, where, f"fix the path given by {variable}",
                   "pod_token_file", warn=warn, header=True)  # fmt: skip
-    pod = PodIdentity(settings.pod_credentials_uri, settings.pod_token_file)
+    uri = _variable(settings, "pod_credentials_uri")
+    check = f"check {uri} and {variable} (the pod's identity association)"
+    pod = PodIdentity(settings.pod_credentials_uri, settings.pod_token_file, check)
     return Credentials("pod-identity", _named(settings, "pod_credentials_uri"), exchange=pod)
 
 
@@ -466,12 +482,12 @@ def _default_profile() -> Path | None:
 # --- the token file ---------------------------------------------------------------------------
 
 
-def _read_token_file(path: Path, *, warn: bool) -> str:
-    where = f"auth.token_file {shown(path, bare=True)}"
+def _read_token_file(settings: Settings, path: Path, *, warn: bool) -> str:
+    where = f"{_variable(settings, 'token_file')} {shown(path, bare=True)}"
     token = _read_secret_file(
         path,
         where,
-        "fix the path given by --token-file or auth.token_file",
+        "fix the path",
         "token_file",
         "token_file_readable_by_others",
         warn=warn,
@@ -516,14 +532,14 @@ def _read_secret_file(
 def _read_profile(path: Path, settings: Settings, *, warn: bool) -> Credentials:
     """``[basic]`` ``ak``, ``sk`` and optional ``security_token``, ``project_id``; or, first
     (as the SDK has it), ``idp_id`` and ``id_token_file`` with optional ``iam_endpoint``."""
-    given_by = source_of(settings, "credentials_file")
+    given_by = _named(settings, "credentials_file") if settings.credentials_file else None
     where = f"credentials file {shown(path, bare=True)}" + (
         f" (from {given_by})" if given_by else ""
     )
     fix = (
-        f"fix it, or point auth.credentials_file (or HUAWEICLOUD_SDK_CREDENTIALS_FILE) "
-        f"elsewhere; it needs a [{_SECTION}] section with ak = ... and sk = ... (or "
-        "idp_id = ... and id_token_file = ...)"
+        f"fix it, or point {how_to_set(settings, 'credentials_file')} elsewhere; it needs a "
+        f"[{_SECTION}] section with ak = ... and sk = ... (or idp_id = ... and "
+        "id_token_file = ...)"
     )
     try:
         if warn:
@@ -550,7 +566,7 @@ def _read_profile(path: Path, settings: Settings, *, warn: bool) -> Credentials:
     if not parser.has_section(_SECTION):
         raise ConfigError(f"{where} has no [{_SECTION}] section; {fix}", setting="credentials_file")
     section = parser[_SECTION]
-    project_id = _profile_project_id(section.get("project_id", "").strip() or None, where)
+    project_id = _profile_project_id(section.get("project_id", "").strip() or None, where, settings)
     iam_endpoint = _profile_iam_endpoint(section, where)
     idp_id = section.get("idp_id", "").strip()
     id_token_file = section.get("id_token_file", "").strip()
@@ -593,13 +609,13 @@ def _profile_iam_endpoint(section: configparser.SectionProxy, where: str) -> str
     return iam_endpoint.rstrip("/") if iam_endpoint else None
 
 
-def _profile_project_id(project_id: str | None, where: str) -> str | None:
+def _profile_project_id(project_id: str | None, where: str, settings: Settings) -> str | None:
     check = SPECS_BY_NAME["project_id"].check
     problem = check(project_id) if check else None
     if problem:
         raise ConfigError(
             f"{where}: [{_SECTION}] project_id {problem}; fix it, or remove it and set "
-            "--project-id",
+            f"{how_to_set(settings, 'project_id')}",
             setting="credentials_file",
         )
     return project_id

@@ -2,7 +2,9 @@
 
 How each setting is named and parsed everywhere lives in one table, ``_table.SPECS``; where
 the given values come from, in ``_load``. :func:`load_settings` puts the two together and
-remembers, on the Settings it makes, where each value came from.
+remembers, on the Settings it makes, where each value came from and who made it, so that a
+message names a setting as its user knows it (:func:`named`, :func:`how_to_set`): the field in
+code, the flag, variable or config key on the command line.
 """
 
 from __future__ import annotations
@@ -14,16 +16,33 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 from .._errors import ConfigError
+from ._in_code import check_types
 from ._load import layer, said_as
 from ._secrets import check_header_value, check_secret, key_pair_problem
 from ._table import SPECS, SPECS_BY_NAME, format_duration
 
-__all__ = ["Loaded", "Settings", "load_settings", "source_of"]
+__all__ = [
+    "Loaded",
+    "MadeIn",
+    "Settings",
+    "all_names",
+    "how_to_set",
+    "load_settings",
+    "made_in",
+    "named",
+    "source_of",
+]
 
 OutputFormat = Literal["auto", "json", "text"]
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 CredentialSource = Literal["auto", "ecs-metadata"]
+# Who made a Settings, which decides how a message names its settings. "code": Settings(...)
+# or dataclasses.replace (a value changed in code no longer comes from where it was read): the
+# field. "load": Settings.load, which reads the environment and the config file: their
+# variables and keys (a flag would mean nothing to it). "command line": load_settings with
+# the command line's flags: the flags first, then the variables and keys.
+MadeIn = Literal["code", "load", "command line"]
 
 
 # Each field's default, from the settings table: the one place defaults are written, which
@@ -37,8 +56,12 @@ class Settings:
 
     Build it in code (``Settings(project_id=..., region=..., token=...)``) or read it the way the
     command line does with :meth:`Settings.load`. Values are checked on construction; a bad one
-    raises :class:`waiter.ConfigError` naming the field (``timeout must be more than 0``).
-    Times are seconds (floats); the command line and config file also take durations.
+    raises :class:`waiter.ConfigError` naming the field (``timeout must be more than 0``), and
+    so does every later error about a setting of Settings made in code (``no project ID: set
+    project_id``). Each field takes the type it is annotated with, and nothing else: a time is
+    a finite number of seconds (an int or a float: ``timeout=600``; the command line and config
+    file also take durations such as ``10m``), a path a :class:`pathlib.Path`, status patterns
+    a tuple (``success=("SUCCESS_*",)``), a switch True or False.
     """
 
     region: str | None = None
@@ -116,9 +139,13 @@ class Settings:
     # source. Set by load_settings only; not a setting, so not a field (and not copied by
     # dataclasses.replace: a value changed in code no longer comes from where it was read).
     _sources: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    # Who made it: set by load_settings only, like _sources (see MadeIn).
+    _made_in: ClassVar[MadeIn] = "code"
 
     def __post_init__(self) -> None:
-        # In code, a setting is its field: "timeout must be more than 0", not --timeout.
+        # In code, a setting is its field: "timeout must be more than 0", not --timeout. The
+        # types first: the checks compare numbers and match strings.
+        check_types(lambda name: getattr(self, name))
         check_values(lambda name: getattr(self, name), lambda name: name)
 
     @classmethod
@@ -150,26 +177,28 @@ def load_settings(
 ) -> Loaded:
     """Defaults, config file, environment and flags, layered into checked :class:`Settings`.
 
-    ``flags`` maps setting names to raw flag values (only the flags that were given). A bad
-    value raises ConfigError naming it as it was given: ``--timeout``, ``WAITER_TIMEOUT in the
+    ``flags`` maps setting names to raw flag values (only the flags that were given); only
+    the command line passes them (an empty mapping when it was given none), and that makes
+    the settings its own: later messages name flags too (see :data:`MadeIn`). A bad value
+    raises ConfigError naming it as it was given: ``--timeout``, ``WAITER_TIMEOUT in the
     environment``, ``poll.timeout in config file ~/.config/waiter/config.toml``.
     """
     layers = layer(flags=flags, config_path=config_path, env=env)
-    sources = dict(layers.sources)
+    sources = MappingProxyType(dict(layers.sources))
     values = layers.values
-
-    def named(name: str) -> str:
-        spec = SPECS_BY_NAME[name]
-        source = sources.get(name)
-        # A default is changed with the flag, else the key: say that one.
-        return said_as(spec, source) if source else spec.flag or spec.label
+    made: MadeIn = "load" if flags is None else "command line"
 
     # The same checks Settings makes, worded for the command line, before Settings makes them.
-    check_values(lambda name: values[name] if name in values else _DEFAULT[name], named)
+    check_values(
+        lambda name: values[name] if name in values else _DEFAULT[name],
+        lambda name: _named(made, sources, name),
+    )
     settings = Settings(**values)  # type: ignore[arg-type]  # parsed by the table
-    # Frozen, as every Settings is; this is the one place that records where values came from.
-    object.__setattr__(settings, "_sources", MappingProxyType(sources))
-    return Loaded(settings, MappingProxyType(sources), layers.config_file)
+    # Frozen, as every Settings is; this is the one place that records where values came from
+    # and who made them.
+    object.__setattr__(settings, "_sources", sources)
+    object.__setattr__(settings, "_made_in", made)
+    return Loaded(settings, sources, layers.config_file)
 
 
 def check_values(value: Callable[[str], Any], named: Callable[[str], str]) -> None:
@@ -187,10 +216,17 @@ def check_values(value: Callable[[str], Any], named: Callable[[str], str]) -> No
     shortest, longest = value("min_interval"), value("max_interval")
     if longest < shortest:
         low, high = named("min_interval"), named("max_interval")
+        # Both from one place ("... in config file ~/w.toml"): say the place once, at the end.
+        # A name is one word (a field, flag, variable or key), so its place follows " in ".
+        low_name, _, low_place = low.partition(" in ")
+        high_name, _, high_place = high.partition(" in ")
+        place = ""
+        if low_place and low_place == high_place:
+            low, high, place = low_name, high_name, f" in {low_place}"
         raise ConfigError(
             f"{low} ({format_duration(shortest)}) is more than {high} "
-            f"({format_duration(longest)}): make the shortest wait between polls at most the "
-            "longest",
+            f"({format_duration(longest)}){place}: make the shortest wait between polls at most "
+            "the longest",
             setting="min_interval",
         )
     secrets = ("token", "access_key", "secret_key", "security_token")
@@ -212,3 +248,54 @@ def check_values(value: Callable[[str], Any], named: Callable[[str], str]) -> No
 def source_of(settings: Settings, name: str) -> str | None:
     """Where a setting's value came from, when the settings were loaded (else None)."""
     return settings._sources.get(name)
+
+
+def made_in(settings: Settings) -> MadeIn:
+    """Who made ``settings``: in code, by :meth:`Settings.load`, or on the command line."""
+    return settings._made_in
+
+
+def named(settings: Settings, name: str, *, place: bool = True) -> str:
+    """Setting ``name`` as the user who made ``settings`` knows it, for a message about its
+    value: the field in code (``endpoint``); when loaded, where it was given (``--endpoint``,
+    ``WAITER_ENDPOINT in the environment``, ``kps.endpoint in config file ~/w.toml``), or for a
+    default the first name that would give it (the flag on the command line, else a variable,
+    else the config key). ``place=False`` leaves out where, for a message that puts the value
+    right after the name (``WAITER_TOKEN_FILE /run/token``)."""
+    made, source = settings._made_in, settings._sources.get(name)
+    if place or made == "code" or not source:
+        return _named(made, settings._sources, name)
+    kind, _, given = source.partition(" ")
+    return given if kind in ("flag", "environment") else SPECS_BY_NAME[name].label
+
+
+def how_to_set(settings: Settings, name: str) -> str:
+    """How the user who made ``settings`` gives setting ``name``, for a message asking for it:
+    the field in code (``project_id``); when loaded, every name that gives it, the first one
+    first: ``--project-id (or WAITER_PROJECT_ID, ..., kps.project_id)`` on the command line,
+    the same without the flag for :meth:`Settings.load`."""
+    first, *others = _ways(settings._made_in, name)
+    return f"{first} (or {', '.join(others)})" if others else first
+
+
+def all_names(name: str) -> str:
+    """Setting ``name`` by the names of both kinds of user, for text that either may read
+    (a task's result, made below the plan, which does not know who made the settings):
+    ``pending (--pending, status.pending)``."""
+    spec = SPECS_BY_NAME[name]
+    # The flag and the key, or, for a setting that has neither (a secret), its variable.
+    others = [way for way in (spec.flag, spec.key) if way] or list(spec.env[:1])
+    return f"{name} ({', '.join(others)})" if others else name
+
+
+def _named(made: MadeIn, sources: Mapping[str, str], name: str) -> str:
+    source = sources.get(name)
+    if made != "code" and source:
+        return said_as(SPECS_BY_NAME[name], source)
+    return _ways(made, name)[0]
+
+
+def _ways(made: MadeIn, name: str) -> list[str]:
+    if made == "code":
+        return [name]
+    return SPECS_BY_NAME[name].ways(flag=made == "command line") or [name]

@@ -431,10 +431,16 @@ class Spec:
     def is_duration(self) -> bool:
         return self.parse is parse_seconds
 
+    def ways(self, *, flag: bool = True) -> list[str]:
+        """The names that give this setting outside code, in order: its flag (unless
+        ``flag=False``), its variables, its config key."""
+        ways = [self.flag] if flag and self.flag else []
+        return [*ways, *self.env, *([self.key] if self.key else [])]
+
     def how_to_set(self) -> str:
-        ways = [w for w in (self.flag, *self.env) if w]
+        ways = self.ways()
         if self.key:
-            ways.append(f"{self.key} in the config file")
+            ways[-1] = f"{self.key} in the config file"
         return "set it with " + " or ".join(ways) if ways else "set it in code"
 
     def shown_default(self) -> str | None:

@@ -33,6 +33,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import NamedTuple
 
 from .._apis._base import BulkTaskApi, TaskApi, TaskStatus
+from .._config._settings import all_names
 from .._errors import ApiError, AuthError, BadAnswer, NotFound
 from .._event_log import EventLog
 from .._redact import redact
@@ -447,8 +448,8 @@ class Run:
             self.error(
                 task,
                 f"unknown status {answer.status!r}: if it means the task is still running, "
-                f"add --pending {answer.status} (status.pending); or add it to --success "
-                "or --failure",
+                f"add it to {all_names('pending')}; or to {all_names('success')} or "
+                f"{all_names('failure')}",
             )
 
     def _on_error(self, task: Task, error: ApiError) -> ApiError | None:
@@ -471,8 +472,8 @@ class Run:
             if now - task.not_found_since >= grace:
                 self.error(
                     task,
-                    f"{error}: task not found for {grace:g} s (poll.not_found_grace); "
-                    "check the task ID and the project ID",
+                    f"{error}: task not found for {grace:g} s, the grace "
+                    f"{all_names('not_found_grace')}; check the task ID and the project ID",
                     error,
                 )
                 return None

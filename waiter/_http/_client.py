@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from .._config._settings import all_names
 from .._errors import BadAnswer, TransientError, Unreachable
 from .._version import __version__
 from ._body import ACCEPT_ENCODING, read_answer
@@ -132,7 +133,7 @@ async def send(
     except TimeoutError:
         limit = timeout.total
         raise TransientError(
-            too_slow or f"no answer within {limit:g} s (poll.request_timeout)"
+            too_slow or f"no answer within {limit:g} s, the limit {all_names('request_timeout')}"
         ) from None
     except aiohttp.ClientConnectorError as error:
         raise Unreachable(f"{type(error).__name__}: {error}") from None

@@ -27,6 +27,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from .._config._settings import all_names
 from .._errors import (
     ApiError,
     AuthError,
@@ -225,7 +226,7 @@ def _explain(
         where = clip(headers.get("Location", "nowhere"))
         return (
             f"the API redirected to {where}; waiter does not follow redirects so credentials "
-            "never travel elsewhere: check --endpoint"
+            "never travel elsewhere: check the endpoint"
         )
     if kind is AuthError:
         return f"{message} ({_refused(message, headers, credentials, signed, now)})"
@@ -263,10 +264,11 @@ def _refused(
 ) -> str:
     """Why the credentials were refused, and what to check."""
     if credentials == NOTHING_SENT:
-        # --api http with no header of its own: there is no token to blame.
+        # --api http with no header of its own: there is no token to blame. Below the plan,
+        # which knows who made the settings: both kinds of user read this.
         return (
             "the API wants credentials and none were sent: give its header's value with "
-            "WAITER_API_AUTH or --api-auth-file (api.auth_file)"
+            f"{all_names('api_auth')} or {all_names('api_auth_file')}"
         )
     if not signed:
         token = f"the token from {credentials}" if credentials else "the token"

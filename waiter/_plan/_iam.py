@@ -21,8 +21,6 @@ from ._plan import ProjectLookup
 
 __all__ = ["look_up_project_id"]
 
-_HOW = SPECS_BY_NAME["project_id"].how_to_set()
-
 
 async def look_up_project_id(
     session: aiohttp.ClientSession,
@@ -32,7 +30,7 @@ async def look_up_project_id(
     logger: EventLog,
 ) -> str:
     """The ID of the project named after the region; ConfigError when there is not exactly one."""
-    region, endpoint = lookup.region, lookup.iam_endpoint
+    region, endpoint, how = lookup.region, lookup.iam_endpoint, lookup.how_to_give
     url = f"{endpoint}/v3/projects?name={quote(region, safe='')}"
     where = f"IAM at {endpoint}"
     try:
@@ -42,7 +40,7 @@ async def look_up_project_id(
     except ApiError as error:
         raise ConfigError(
             f"the project ID of region {region} could not be looked up from {where}: {error}; "
-            f"or give it ({_HOW}) and no lookup is made",
+            f"or {how} and no lookup is made",
             setting="project_id",
         ) from None
     projects = document.get("projects")
@@ -56,14 +54,14 @@ async def look_up_project_id(
     if not found:
         raise ConfigError(
             f"{where} lists no project named {region} for the credentials from {auth.source}: "
-            f"check the region, or give the project ID ({_HOW})",
+            f"check the region, or {how}",
             setting="project_id",
         )
     if len(found) > 1:
         raise ConfigError(
             f"{where} lists {len(found)} projects named {region} "
             f"({clip(', '.join(found), 300)}): "
-            f"choose one ({_HOW})",
+            f"choose one ({how})",
             setting="project_id",
         )
     project_id: str = found[0]

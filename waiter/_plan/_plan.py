@@ -4,7 +4,9 @@ Where to send (the endpoint, from the region or given), with which credentials (
 and read once), over what TLS, what statuses mean, and the engine's policy. Kept free of
 aiohttp, so the command line can reject a bad configuration at once. What needs the network
 (temporary credentials, a project ID looked up from IAM) is only planned here, and done when
-the Waiter starts (``_start.py``).
+the Waiter starts (``_start.py``). A refusal names each setting as the user who made the
+settings knows it (``_config._settings.named`` and ``how_to_set``): the field in code, the
+flag, variable or config key on the command line.
 """
 
 from __future__ import annotations
@@ -17,22 +19,26 @@ from urllib.parse import urlsplit
 from .._apis._json_pointer import parse_pointer
 from .._apis._kinds import API_KINDS, ApiKind
 from .._auth._sources import ApiAuthHeader, Credentials, credentials_for, find_api_auth
-from .._config._settings import Settings, source_of
-from .._config._table import SPECS_BY_NAME, shown
+from .._config._settings import Settings, how_to_set, made_in, named, source_of
+from .._config._table import shown
 from .._engine._policy import Policy
 from .._engine._status import StatusClassifier
 from .._errors import ConfigError
 from ._regions import KNOWN_REGIONS, default_endpoint, iam_endpoint_for
 
-__all__ = ["Plan", "ProjectLookup", "is_loopback", "make_plan"]
+__all__ = ["Plan", "ProjectLookup", "insecure_http_fix", "is_loopback", "make_plan"]
 
 
 @dataclass(frozen=True)
 class ProjectLookup:
-    """The project ID is to be looked up: the projects named ``region`` on ``iam_endpoint``."""
+    """The project ID is to be looked up: the projects named ``region`` on ``iam_endpoint``.
+
+    ``how_to_give`` says how to give the project ID instead, in the settings' words.
+    """
 
     iam_endpoint: str
     region: str
+    how_to_give: str
 
 
 @dataclass(frozen=True)
@@ -70,13 +76,14 @@ def make_plan(settings: Settings) -> Plan:
     else:
         endpoint, *rest = _endpoints_for(settings, kind)
         fallbacks = tuple(rest)
+    given_as = "url_template" if kind.default_endpoint is None else "endpoint"
     for each in (endpoint, *fallbacks):
-        _check_scheme(each.split("{", 1)[0], settings, "endpoint")
+        _check_scheme(each.split("{", 1)[0], settings, given_as)
     # --api http: no Huawei credentials unless asked for (the template may name any host).
     credentials = credentials_for(settings)
     if kind.default_endpoint is None:
         api_header = find_api_auth(settings)
-        _check_no_clash(api_header, credentials)
+        _check_no_clash(api_header, credentials, settings)
     project_id = settings.project_id or credentials.profile_project_id
     needs_project = kind.default_endpoint is not None or "{project_id}" in endpoint
     lookup = None
@@ -129,28 +136,31 @@ _HUAWEI_HEADERS = {
 }
 
 
-def _check_no_clash(header: ApiAuthHeader | None, credentials: Credentials) -> None:
+def _check_no_clash(
+    header: ApiAuthHeader | None, credentials: Credentials, settings: Settings
+) -> None:
     if header is None or header.name.lower() not in _HUAWEI_HEADERS.get(credentials.kind, ()):
         return
     raise ConfigError(
-        f"api.auth_header {header.name} is a header the Huawei credentials send too "
-        "(--api-huawei-auth is on): give the API's own credentials in another header with "
-        "--api-auth-header (e.g. X-Api-Key), or drop one of the two",
+        f"{named(settings, 'api_auth_header')} is {header.name}, a header the Huawei "
+        f"credentials send too ({named(settings, 'api_huawei_auth')} is on): give the API's "
+        "own credentials in another header (e.g. X-Api-Key) with "
+        f"{how_to_set(settings, 'api_auth_header')}, or drop one of the two",
         setting="api_auth_header",
     )
 
 
 def _lookup(settings: Settings, credentials: Credentials) -> ProjectLookup:
     """How to look the project ID up from IAM, or ConfigError when it cannot be."""
-    how = SPECS_BY_NAME["project_id"].how_to_set()
+    how = f"set {how_to_set(settings, 'project_id')}"
     if not credentials.signs:
         # IAM answers a token's projects too, but a token is scoped to one project already:
         # whoever made it knows the project ID.
         raise ConfigError(f"no project ID: {how}", setting="project_id")
     if not settings.region:
         raise ConfigError(
-            f"no project ID: {how}; or set the region (--region, WAITER_REGION or kps.region) "
-            "so that waiter can look it up from IAM",
+            f"no project ID: {how}; or set {how_to_set(settings, 'region')} so that waiter "
+            "can look it up from IAM",
             setting="project_id",
         )
     # As the SDK picks it: the profile file's, the setting (HUAWEICLOUD_SDK_IAM_ENDPOINT), the
@@ -161,19 +171,27 @@ def _lookup(settings: Settings, credentials: Credentials) -> ProjectLookup:
         or iam_endpoint_for(settings.region)
     )
     endpoint = template.replace("{region}", settings.region).rstrip("/")
-    _check_scheme(endpoint, settings, "auth.iam_endpoint")
-    return ProjectLookup(endpoint, settings.region)
+    given_in = f"iam_endpoint in {credentials.source}" if credentials.profile_iam_endpoint else None
+    _check_scheme(endpoint, settings, "iam_endpoint", given_in)
+    return ProjectLookup(endpoint, settings.region, how)
 
 
 def _http_template(settings: Settings) -> str:
-    if not settings.url_template or not settings.status_field:
+    template, pointer = settings.url_template, settings.status_field
+    if not template or not pointer:
+        given = {"url_template": template, "status_field": pointer}
+        missing = [name for name, value in given.items() if not value]
+        ways = " and ".join(how_to_set(settings, name) for name in missing)
         raise ConfigError(
-            "--api http needs --url-template (with {task_id}) and --status-field (a JSON "
-            "pointer such as /status); or api.url_template and api.status_field",
-            setting="url_template",
+            "the http task API needs a URL template with {task_id} and a JSON pointer to the "
+            f"status in the answer (such as /status): set {ways}",
+            setting=missing[0],
         )
-    parse_pointer(settings.status_field)
-    return settings.url_template
+    parse_pointer(pointer)
+    return template
+
+
+_STATUS_CLASSES = ("success", "failure", "pending")
 
 
 def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
@@ -181,10 +199,11 @@ def _classifier(settings: Settings, kind: ApiKind) -> StatusClassifier:
     failure = settings.failure or kind.failure
     pending = settings.pending or kind.pending
     if success is None or failure is None or pending is None:
+        missing = [name for name in _STATUS_CLASSES if getattr(settings, name) is None]
+        ways = ", ".join(how_to_set(settings, name) for name in missing)
         raise ConfigError(
-            f"--api {kind.name} has no statuses of its own: give --success, --failure and "
-            "--pending (status.success, status.failure, status.pending)",
-            setting="success",
+            f"the {kind.name} task API has no statuses of its own: set {ways}",
+            setting=missing[0],
         )
     return StatusClassifier(success, failure, pending)
 
@@ -202,10 +221,14 @@ def _endpoints_for(settings: Settings, kind: ApiKind) -> list[str]:
         return [_endpoint_for(settings, kind, item.strip()) for item in given.split(",")]
     host = urlsplit(given.split("{", 1)[0]).netloc
     if "," in host:
-        where = source_of(settings, "endpoint") or "endpoint"
+        # The SDK's per-region variable and regions file are read by load_settings only.
+        sdk = (
+            "; a list of endpoints tried in turn is the SDK's, in "
+            "HUAWEICLOUD_SDK_REGION_KPS_<REGION> or its regions file"
+        )
         raise ConfigError(
-            f"{where}: endpoint is one URL, got {shown(given)}; a list of endpoints tried in "
-            "turn is the SDK's, in HUAWEICLOUD_SDK_REGION_KPS_<REGION> or its regions file",
+            f"{named(settings, 'endpoint')} must be one URL, got {shown(given)}"
+            + ("" if made_in(settings) == "code" else sdk),
             setting="endpoint",
         )
     return [_endpoint_for(settings, kind, given)]
@@ -215,8 +238,8 @@ def _endpoint_for(settings: Settings, kind: ApiKind, template: str) -> str:
     if "{region}" in template:
         if not settings.region:
             raise ConfigError(
-                "no region: set it with --region, WAITER_REGION (or HW_REGION_NAME, "
-                "OS_REGION_NAME) or kps.region, or give the whole endpoint with --endpoint",
+                f"no region: set {how_to_set(settings, 'region')}; or set "
+                f"{how_to_set(settings, 'endpoint')} to the whole endpoint URL",
                 setting="region",
             )
         if settings.endpoint is None:
@@ -226,17 +249,29 @@ def _endpoint_for(settings: Settings, kind: ApiKind, template: str) -> str:
     return template.rstrip("/")
 
 
-def _check_scheme(endpoint: str, settings: Settings, label: str) -> None:
-    """Refuse plain http off loopback: a token or security token would cross in clear text."""
+def _check_scheme(
+    endpoint: str, settings: Settings, name: str, given_in: str | None = None
+) -> None:
+    """Refuse plain http off loopback: a token or security token would cross in clear text.
+
+    ``name`` is the setting that gives the endpoint; ``given_in`` says where, when it is not
+    that setting (the profile file's ``iam_endpoint``).
+    """
     parts = urlsplit(endpoint)
     if parts.scheme == "https" or settings.allow_insecure_http:
         return
     if not is_loopback(parts.hostname or ""):
         raise ConfigError(
-            f"{label} {shown(endpoint, bare=True)} is plain http and not on this machine: use "
-            "https, or pass --allow-insecure-http (tls.allow_insecure_http) if you really mean it",
-            setting=label.rpartition(".")[2],
+            f"{given_in or named(settings, name)} is {shown(endpoint, bare=True)}, plain http "
+            f"and not on this machine: credentials would cross in clear text; "
+            f"{insecure_http_fix(settings)}",
+            setting=name,
         )
+
+
+def insecure_http_fix(settings: Settings) -> str:
+    """What to do about a plain http endpoint off this machine, in the settings' words."""
+    return f"use https, or set {how_to_set(settings, 'allow_insecure_http')} if you really mean it"
 
 
 def is_loopback(host: str) -> bool:
@@ -255,7 +290,7 @@ def _tls(settings: Settings) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(settings.ca_bundle))
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(
-            f"tls.ca_bundle {shown(settings.ca_bundle, bare=True)} cannot be loaded ({error}); "
-            "fix --ca-bundle, SSL_CERT_FILE, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE",
+            f"the CA bundle {shown(settings.ca_bundle, bare=True)} from "
+            f"{named(settings, 'ca_bundle')} cannot be loaded ({error}); fix the file or the path",
             setting="ca_bundle",
         ) from None

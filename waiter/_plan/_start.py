@@ -22,13 +22,13 @@ from .._auth._exchange import fetcher_for
 from .._auth._headers import HeaderAuth, NoAuth, SigningAuth, TokenAuth
 from .._auth._metadata import fetch_temporary_keys, keep_fresh
 from .._auth._sources import Credentials, Exchange, IdTokenFederation, OidcAgency, PodIdentity
-from .._config._settings import Settings
+from .._config._settings import Settings, how_to_set, made_in, named
 from .._config._table import shown
 from .._errors import ApiError, ConfigError
 from .._event_log import EventLog
 from .._http._client import Auth, retry_transient
 from ._iam import look_up_project_id
-from ._plan import Plan, is_loopback
+from ._plan import Plan, insecure_http_fix, is_loopback
 from ._regions import iam_endpoint_for, sts_endpoint_for
 
 __all__ = ["Access", "exchange_endpoint", "start", "start_up_work"]
@@ -62,8 +62,7 @@ async def start(session: aiohttp.ClientSession, plan: Plan, *, logger: EventLog)
             "unknown_region",
             region=plan.unknown_region,
             endpoint=plan.endpoint,
-            fix="if the endpoint is wrong, give it with --endpoint (or the SDK's "
-            "HUAWEICLOUD_SDK_REGION_KPS_<REGION> variable)",
+            fix=_unknown_region_fix(plan.settings),
         )
     refresher = None
     found = plan.credentials
@@ -96,6 +95,14 @@ async def start(session: aiohttp.ClientSession, plan: Plan, *, logger: EventLog)
     return Access(auth, project_id, refresher)
 
 
+def _unknown_region_fix(settings: Settings) -> str:
+    fix = f"if the endpoint is wrong, set {how_to_set(settings, 'endpoint')}"
+    # The SDK's per-region variable is read by load_settings only.
+    if made_in(settings) != "code":
+        fix += "; or the SDK's HUAWEICLOUD_SDK_REGION_KPS_<REGION> variable"
+    return fix
+
+
 def start_up_work(plan: Plan) -> str:
     """What start-up does for this plan, for the message of one that ran out of time."""
     work = []
@@ -121,8 +128,8 @@ async def _from_metadata(
         temporary = await retry_transient(lambda: fetch_temporary_keys(session, url))
     except ApiError as error:
         raise ConfigError(
-            f"no temporary credentials from {found.source}: {error}; or set credentials "
-            'another way and drop auth.source = "ecs-metadata"',
+            f"no temporary credentials from {found.source}: {error}; or give credentials "
+            f"another way and set {named(plan.settings, 'source')} back to auto",
             setting="source",
         ) from None
     logger.info("credentials_fetched", source=url, expires_at=temporary.expires_at.isoformat())
@@ -161,33 +168,40 @@ def exchange_endpoint(settings: Settings, exchange: Exchange) -> str:
     if "{region}" in template and not region:
         raise ConfigError(
             f"the endpoint {shown(template, bare=True)} holds {{region}} but no region is set: "
-            "set it with --region, WAITER_REGION or kps.region",
+            f"set {how_to_set(settings, 'region')}",
             setting="region",
         )
     return template.replace("{region}", region or "").rstrip("/")
 
 
-def _where(exchange: Exchange, endpoint: str) -> tuple[str, str]:
-    """ "IAM at ...": who is asked; and the variable that names that endpoint."""
+def _where(
+    settings: Settings, found: Credentials, exchange: Exchange, endpoint: str
+) -> tuple[str, str]:
+    """ "IAM at ...": who is asked; and the setting that gives that endpoint, as the user
+    who made the settings names it."""
     if isinstance(exchange, IdTokenFederation):
-        return f"IAM at {endpoint}", "auth.iam_endpoint (HUAWEICLOUD_SDK_IAM_ENDPOINT)"
+        # The profile file's own iam_endpoint comes first, as the SDK has it.
+        if exchange.iam_endpoint:
+            return f"IAM at {endpoint}", f"iam_endpoint in {found.source}"
+        return f"IAM at {endpoint}", named(settings, "iam_endpoint")
     if isinstance(exchange, OidcAgency):
-        return f"STS at {endpoint}", "auth.sts_endpoint (HUAWEICLOUD_SDK_STS_ENDPOINT)"
-    return f"the pod identity endpoint {endpoint}", "HC_CONTAINER_CREDENTIALS_FULL_URI"
+        return f"STS at {endpoint}", named(settings, "sts_endpoint")
+    return f"the pod identity endpoint {endpoint}", named(settings, "pod_credentials_uri")
 
 
-def _check_endpoint(settings: Settings, exchange: Exchange, endpoint: str, named: str) -> None:
+def _check_endpoint(settings: Settings, exchange: Exchange, endpoint: str, given: str) -> None:
     """https, or this machine; a pod's endpoint may also be on the node's link (169.254/16),
-    as the ECS metadata service is. ``allow_insecure_http`` lifts it, as for the API."""
+    as the ECS metadata service is. ``allow_insecure_http`` lifts it, as for the API.
+    ``given`` names the setting that gives the endpoint."""
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
     on_link = isinstance(exchange, PodIdentity) and host.startswith("169.254.")
     if parts.scheme == "https" or settings.allow_insecure_http or is_loopback(host) or on_link:
         return
     raise ConfigError(
-        f"{named} {shown(endpoint, bare=True)} is plain http and not on this machine: the "
-        "ID token and the temporary keys would cross in clear text; use https, or pass "
-        "--allow-insecure-http (tls.allow_insecure_http) if you really mean it",
+        f"{given} is {shown(endpoint, bare=True)}, plain http and not on this machine: the "
+        f"ID token and the temporary keys would cross in clear text; "
+        f"{insecure_http_fix(settings)}",
         setting=exchange.setting,
     )
 
@@ -198,11 +212,11 @@ async def _from_exchange(
     exchange = found.exchange
     assert exchange is not None
     endpoint = exchange_endpoint(settings, exchange)
-    where, named = _where(exchange, endpoint)
-    _check_endpoint(settings, exchange, endpoint, named)
+    where, given = _where(settings, found, exchange, endpoint)
+    _check_endpoint(settings, exchange, endpoint, given)
     github = exchange.github if isinstance(exchange, OidcAgency) else None
     if github is not None:
-        _check_endpoint(settings, exchange, github.request_url, "ACTIONS_ID_TOKEN_REQUEST_URL")
+        _check_endpoint(settings, exchange, github.request_url, named(settings, "github_token_url"))
     fetch = fetcher_for(session, exchange, endpoint)
     try:
         temporary = await retry_transient(fetch)
