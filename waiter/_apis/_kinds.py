@@ -18,7 +18,6 @@ Patterns = tuple[str, ...]
 @dataclass(frozen=True)
 class ApiKind:
     name: str
-    request: str  # for messages and docs
     default_endpoint: str | None  # may contain {region}; None: the URL template says it all
     success: Patterns | None  # None: the user must say (--success)
     failure: Patterns | None
@@ -30,7 +29,6 @@ API_KINDS = {
     for kind in (
         ApiKind(
             "kps",
-            "GET /v3/{project_id}/tasks/{task_id}",
             "https://kms.{region}.myhuaweicloud.com",
             ("SUCCESS_*",),
             ("FAILED_*",),
@@ -39,12 +37,11 @@ API_KINDS = {
         # Huawei Cloud's job API; ECS answers it, and EVS, IMS and BMS jobs have the same shape.
         ApiKind(
             "ecs-job",
-            "GET /v1/{project_id}/jobs/{task_id}",
             "https://ecs.{region}.myhuaweicloud.com",
             ("SUCCESS",),
             ("FAIL",),
             ("INIT", "RUNNING"),
         ),
-        ApiKind("http", "GET --url-template", None, None, None, None),
+        ApiKind("http", None, None, None, None),
     )
 }
