@@ -1,10 +1,25 @@
 """Bulk rounds: the status of many tasks from a few listing pages, for APIs that list them.
 
-With bulk status (KPS), pending tasks wait in a set instead of the due-time heap, and one
-round a schedule step reads the running-tasks and failed-tasks listings: a task found running
-stays pending, one found failed ends, and one in neither gets one GET of its own to learn how
-it ended. A listing that fails is retried on the schedule; one that keeps failing, or is
-refused for want of a permission, turns bulk status off and the tasks go back to single GETs.
+With bulk status (KPS), pending tasks wait in a set instead of the due-time heap, and each
+round reads the running-tasks and failed-tasks listings: a task found running stays pending,
+one found failed ends (the listing gives its error: no GET), and one in neither gets one GET of
+its own to learn how it ended. Those confirmations go before every other poll
+(``Run.confirm``), at the whole rate.
+
+Cadence: a round costs its pages, whatever the number of tasks, so rounds start every
+``min_interval`` while that cost and the GETs queued fit in the ``rate * min_interval``
+requests an interval holds, and are spaced by what they cost at the rate when not
+(:func:`round_interval`). Only a failing round backs off, on the schedule of single polls
+(Retry-After honoured), and the first clean round brings the cadence back.
+
+A listing that keeps failing, or is refused for want of a permission, turns bulk status off
+and the tasks go back to single GETs.
+
+Why a task in neither listing is not settled as a success without its GET: absence from two
+listings read at different moments is also what a task looks like whose failed-task record
+was deleted (KPS's DeleteFailedTask, by anyone with the permission), a task not listed yet
+(READY_*, or not created yet), or one missed because a listing shifted between its pages; and
+absence gives no status to classify with the success and failure patterns or to report.
 """
 
 from __future__ import annotations
@@ -15,14 +30,14 @@ from typing import TYPE_CHECKING
 from .._apis._base import BulkTaskApi, Listing, TaskStatus
 from .._errors import ApiError, AuthError, BadAnswer
 from .._result import Outcome
-from ._listing import read_listing
-from ._schedule import LAST_POLL_GRACE
+from ._listing import Listed, read_listing
+from ._schedule import LAST_POLL_GRACE, clamp_to_deadline
 from ._task import Task, why_failed
 
 if TYPE_CHECKING:
     from ._engine import Run
 
-__all__ = ["BULK_FROM", "MAX_BAD_LISTINGS", "ROUND", "BulkRounds"]
+__all__ = ["BULK_FROM", "MAX_BAD_LISTINGS", "ROUND", "BulkRounds", "round_interval"]
 
 # Unreadable listing answers in a row (a proxy page, a gateway without that API) before bulk
 # status is given up for single GETs, which may well work.
@@ -34,6 +49,17 @@ BULK_FROM = 20
 ROUND = None
 
 
+def round_interval(cost: int, queued: int, rate: float, min_interval: float) -> float:
+    """Seconds from the start of one clean round to the start of the next.
+
+    ``min_interval`` while the round's ``cost`` (its requests) and the ``queued`` GETs fit in
+    the ``rate * min_interval`` requests an interval holds; else as long as they take at the
+    rate, so that rounds never take the share the GETs need. The limiter keeps every request
+    within the rate either way: this only keeps rounds from crowding the queue.
+    """
+    return max(min_interval, (cost + queued) / rate)
+
+
 class BulkRounds:
     """The bulk rounds of one run: the tasks waiting for the next round, and the rounds' state."""
 
@@ -41,9 +67,9 @@ class BulkRounds:
         self.run = run
         self.api = api  # None: no listings (the API has none, bulk = "off", or given up)
         self.waiting: dict[Task, None] = {}  # insertion-ordered set
-        self.rounds = 0
         self.last_round = False
         self.bad_listings = 0
+        self.faults_in_a_row = 0  # rounds that failed in a row: the back-off's step
 
     def begin(self, tasks: list[Task]) -> None:
         """Every task waits for the first round, which goes out at once."""
@@ -57,7 +83,7 @@ class BulkRounds:
         except Exception as error:
             self.run.engine.log.debug("round_crashed", exc_info=True)
             fault = self._on_error(BadAnswer(f"internal error: {type(error).__name__}"))
-            self.schedule(fault)
+            self._schedule_retry(fault)
 
     def active(self) -> bool:
         if self.api is None:
@@ -70,14 +96,14 @@ class BulkRounds:
         if not self.active():
             self.leave()
             return
+        started = engine.clock.now()
         if not self.waiting:
             # Every pending task is out for a GET of its own: no listing needed this time.
-            self.schedule(None)
+            self.schedule(started, cost=0)
             return
         cut_at = self.run.deadline + LAST_POLL_GRACE
-        fault: ApiError | None = None
         try:
-            async with asyncio.timeout(max(cut_at - engine.clock.now(), 0.0)):
+            async with asyncio.timeout(max(cut_at - started, 0.0)):
                 running = await self._read_listing("running")
                 failed = await self._read_listing("failed")
         except TimeoutError:
@@ -85,29 +111,33 @@ class BulkRounds:
                 self.run.time_out(task)
             return
         except ApiError as error:
-            fault = self._on_error(error)
+            self._schedule_retry(self._on_error(error))
+            return
         except Exception as error:
             # A listing the client could not make sense of (nesting too deep for the parser,
             # say) is an unreadable answer like any other.
             engine.log.debug("listing_unreadable", exc_info=True)
-            fault = self._on_error(BadAnswer(f"unreadable listing: {type(error).__name__}"))
-        else:
-            self.bad_listings = 0
-            self._settle(running, failed)
-        self.schedule(fault)
+            self._schedule_retry(
+                self._on_error(BadAnswer(f"unreadable listing: {type(error).__name__}"))
+            )
+            return
+        self.bad_listings = self.faults_in_a_row = 0
+        self._settle(running.tasks, failed.tasks)
+        self.schedule(started, cost=running.requests + failed.requests)
 
-    async def _read_listing(self, listing: Listing) -> dict[str, TaskStatus]:
+    async def _read_listing(self, listing: Listing) -> Listed:
         assert self.api is not None
-        engine = self.run.engine
-        return await read_listing(self.api, listing, engine.limiter, engine.gate)
+        return await read_listing(self.run.engine, self.api, listing)
 
     def _settle(self, running: dict[str, TaskStatus], failed: dict[str, TaskStatus]) -> None:
         waiting, self.waiting = self.waiting, {}
+        confirm = []
         for task in waiting:
             if task.result is not None:
                 continue
             task.polls += 1
             if task.task_id in failed:
+                # A failed-task record is the failure itself, with its reason: no GET needed.
                 entry = failed[task.task_id]
                 self.run.note_status(task, entry)
                 self.run.fail(task, why_failed(entry), entry.error_code)
@@ -115,8 +145,10 @@ class BulkRounds:
                 self.run.note_status(task, running[task.task_id])
                 self.waiting[task] = None
             else:
-                # Neither running nor failed: it succeeded, or is not listed yet. Ask it.
-                self.run.ready.put_nowait(task)
+                # Neither running nor failed: it succeeded, or is not listed (yet, or any
+                # more): only its own GET can say (the module's docstring says why).
+                confirm.append(task)
+        self.run.confirm(confirm)
 
     def _on_error(self, error: ApiError) -> ApiError | None:
         """A listing failed: retry the round, stop everything (401), or fall back to GETs.
@@ -139,23 +171,47 @@ class BulkRounds:
         self.leave()
         return None
 
-    def schedule(self, fault: ApiError | None) -> None:
-        engine = self.run.engine
-        if self.api is None or not self.run.unfinished:
-            return  # bulk status was given up (the tasks are back on single polls), or done
+    def schedule(self, started: float, *, cost: int) -> None:
+        """The next round after a clean one that started at ``started`` and sent ``cost``
+        requests: at the cadence the budget allows (:func:`round_interval`)."""
+        if self._over():
+            return
+        engine, run = self.run.engine, self.run
         now = engine.clock.now()
-        if self.last_round or now >= self.run.deadline:
+        # What waits for a worker: confirmations and due polls, which the next round must
+        # leave room for.
+        queued = len(run.urgent) + run.ready.qsize()
+        interval = round_interval(cost, queued, engine.limiter.rate, engine.policy.min_interval)
+        wait = clamp_to_deadline(
+            max(started + interval - now, 0.0), retry_after=None, now=now, deadline=run.deadline
+        )
+        self.last_round = wait.last
+        engine.log.debug(
+            "round_scheduled", pending=len(self.waiting), requests=cost, wait_s=wait.seconds
+        )
+        run.due_at(ROUND, now + wait.seconds)
+
+    def _schedule_retry(self, fault: ApiError | None) -> None:
+        """The next round after a failed one: the single polls' back-off, step by step."""
+        if fault is None or self._over():
+            return  # None: no round to retry (401 ended the run, or back to single GETs)
+        run = self.run
+        now = run.engine.clock.now()
+        self.faults_in_a_row += 1
+        wait = run.next_wait(self.faults_in_a_row, fault, now)
+        self.last_round = wait.last
+        run.log_retry(fault, wait, listing="bulk round")
+        run.due_at(ROUND, now + wait.seconds)
+
+    def _over(self) -> bool:
+        """No round to plan: bulk status given up, every task ended, or the deadline is here."""
+        if self.api is None or not self.run.unfinished:
+            return True  # bulk status was given up (the tasks are back on single polls), or done
+        if self.last_round or self.run.engine.clock.now() >= self.run.deadline:
             for task in self.waiting:
                 self.run.time_out(task)
-            return
-        self.rounds += 1
-        wait = self.run.next_wait(self.rounds, fault, now)
-        self.last_round = wait.last
-        if fault is not None:
-            self.run.log_retry(fault, wait, listing="bulk round")
-        else:
-            engine.log.debug("round_scheduled", pending=len(self.waiting), wait_s=wait.seconds)
-        self.run.due_at(ROUND, now + wait.seconds)
+            return True
+        return False
 
     def leave(self) -> None:
         """Back to single polls, due at once, for the tasks that waited for a round."""

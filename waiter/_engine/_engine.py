@@ -28,7 +28,7 @@ import asyncio
 import heapq
 import itertools
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncGenerator, Sequence
 from typing import NamedTuple
 
@@ -152,6 +152,10 @@ class Run:
         self._due: list[tuple[float, int, Task | None]] = []
         self._order = itertools.count()
         self.ready: asyncio.Queue[Task | None] = asyncio.Queue()
+        # Confirmation GETs of tasks that left the running listing: workers take these before
+        # the ready queue (Run.confirm). ``idle``: workers waiting on the ready queue.
+        self.urgent: deque[Task] = deque()
+        self.idle = 0
         self._earlier_due = asyncio.Event()
         self._helpers: list[asyncio.Task[None]] = []
         api = engine.api
@@ -311,9 +315,24 @@ class Run:
             sleeper.cancel()
             woken.cancel()
 
+    def confirm(self, tasks: list[Task]) -> None:
+        """GETs to go before every other poll, at the whole rate: tasks a bulk round did not
+        find running. Idle workers get one each through the ready queue, which wakes them
+        (nothing waits ahead of it there while a worker is idle); the rest wait in ``urgent``."""
+        for task in tasks:
+            if self.ready.qsize() < self.idle:
+                self.ready.put_nowait(task)
+            else:
+                self.urgent.append(task)
+
     async def _work(self) -> None:
         while True:
-            task = await self.ready.get()
+            if self.urgent:
+                task: Task | None = self.urgent.popleft()
+            else:
+                self.idle += 1
+                task = await self.ready.get()
+                self.idle -= 1
             if task is ROUND:
                 await self.bulk.guarded_round()
             elif task.result is None:

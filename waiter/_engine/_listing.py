@@ -8,18 +8,16 @@ reads the running one once, to wait on every task it shows (the command line's `
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._apis._base import BulkTaskApi, Listing, TaskStatus
 from .._apis._task_ids import is_task_id
 from .._errors import ApiError, BadAnswer, NotFound
-from ._gate import CredentialGate
-from ._limits import RequestLimiter
 
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["MAX_LISTING_TRIES", "read_listing", "running_task_ids"]
+__all__ = ["MAX_LISTING_TRIES", "Listed", "read_listing", "running_task_ids"]
 
 # Tries of the running listing before its fault is the answer: it decides what a run waits on,
 # so a 503 now and then is retried, but an endpoint that keeps failing is said at once rather
@@ -27,20 +25,34 @@ __all__ = ["MAX_LISTING_TRIES", "read_listing", "running_task_ids"]
 MAX_LISTING_TRIES = 3
 
 
-async def read_listing(
-    api: BulkTaskApi, listing: Listing, limiter: RequestLimiter, gate: CredentialGate
-) -> dict[str, TaskStatus]:
-    """Every task on ``listing``, in its order, from as many pages as it takes."""
+class Listed(NamedTuple):
+    """A listing read whole: its tasks, in its order, and the requests that took."""
+
+    tasks: dict[str, TaskStatus]
+    requests: int
+
+
+async def read_listing(engine: Engine, api: BulkTaskApi, listing: Listing) -> Listed:
+    """Every task on ``listing``, from as many pages as it takes, each through the engine's
+    rate limit and credential gate. A 429 slows the shared rate, as a poll's does."""
+    limiter, gate, clock = engine.limiter, engine.gate, engine.clock
     found: dict[str, TaskStatus] = {}
-    offset = 0
+    offset = requests = 0
     while True:
         async with limiter.slot():
+            requests += 1
+            sent_at = clock.now()
             call = functools.partial(api.fetch_page, listing, offset)
-            page = await (call() if gate.open else gate.through(call))
+            try:
+                page = await (call() if gate.open else gate.through(call))
+            except ApiError as error:
+                if error.http_status == 429:
+                    limiter.throttled(sent_at)
+                raise
         found.update(page.tasks)
         offset += len(page.tasks)
         if not page.tasks or offset >= page.total:
-            return found
+            return Listed(found, requests)
 
 
 async def running_task_ids(engine: Engine, api: BulkTaskApi, project_id: str | None) -> list[str]:
@@ -78,7 +90,7 @@ async def running_task_ids(engine: Engine, api: BulkTaskApi, project_id: str | N
 
 async def _read_running(engine: Engine, api: BulkTaskApi) -> dict[str, TaskStatus]:
     try:
-        return await read_listing(api, "running", engine.limiter, engine.gate)
+        return (await read_listing(engine, api, "running")).tasks
     except ApiError:
         raise
     except Exception as error:
