@@ -2,7 +2,7 @@
 
 Run it from the repository root::
 
-    python bench/run.py            # full run, about 3 minutes; also writes bench/latest.json
+    python bench/run.py            # full run, about 7 minutes; also writes bench/latest.json
     python bench/run.py --quick    # smaller, for CI (well under a minute)
     python bench/run.py --json PATH   # where the results go (default bench/results/latest.json)
     python bench/run.py --only polls help   # some measurements only (writes no bench/latest.json)
@@ -22,6 +22,10 @@ table and the JSON in ``report.py``:
 4. ``rate``: the most requests the server saw in a second, against ``--rate``.
 5. ``rounds``: requests per round, bulk off (against the task count) and on (against off).
 6. ``help``: ``python -m waiter --help`` wall time, against ``python -c pass``.
+7. ``bulk_lag``: detection lag of 50 of 5,000 tasks with bulk rounds at ``--rate 10``, against
+   per-task polling at that rate and the old bulk cadence (both computed).
+8. ``mass_endings``: detection lag of 10,000 and 100,000 tasks ending together, against the
+   drain at the rate; and 10,000 failing together, settled without a GET.
 """
 
 from __future__ import annotations

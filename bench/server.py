@@ -4,9 +4,10 @@ It serves waiter's own simulated KPS (:class:`waiter.testing._fake.FakeKps`), so
 one the test suite trusts, bulk listings (``running-tasks``, ``failed-tasks``) included, and
 adds, through one middleware:
 
-* ``POST /_tasks`` ``{"prefix": "t-", "count": 1000, "finish_after": [1.5, ...] | null}``
-  creates ``count`` tasks named ``{prefix}{index:06d}``. Each is ``RUNNING_RESET`` and, when
-  ``finish_after`` gives its entry, ``SUCCESS_RESET`` that many seconds after its timeline's
+* ``POST /_tasks`` ``{"prefix": "t-", "count": 1000, "finish_after": [1.5, ...] | null,
+  "finish_as": "SUCCESS_RESET"}`` creates ``count`` tasks named ``{prefix}{index:06d}``. Each
+  is ``RUNNING_RESET`` and, when ``finish_after`` gives its entry (``null``: never), ends in
+  ``finish_as`` (``SUCCESS_RESET`` or ``FAILED_RESET``) that many seconds after its timeline's
   zero: its creation, or with ``--from-first-poll`` its first ``GET`` (FakeKps's
   ``timelines_from_first_poll``, which holds however long a client takes to start).
 * ``GET /_count``: task requests served so far, and the server's own CPU seconds; cheap enough
@@ -49,7 +50,7 @@ from waiter.testing._fake import FakeKps
 
 PROJECT_ID = "bench-project"
 TOKEN = "bench-token"  # the fake's only accepted X-Auth-Token; not a secret
-RUNNING, SUCCEEDED = "RUNNING_RESET", "SUCCESS_RESET"
+RUNNING, SUCCEEDED, FAILED = "RUNNING_RESET", "SUCCESS_RESET", "FAILED_RESET"
 LIST_KINDS = ("running-tasks", "failed-tasks")
 # A benchmark asks for at most this many tasks at once; more is a mistake, not a workload.
 MAX_TASKS = 1_000_000
@@ -97,7 +98,7 @@ class Stats:
         self.first_get.setdefault(task_id, now)
 
     def terminal_at(self, task_id: str) -> float | None:
-        """When the task's timeline reached SUCCESS, if it has a zero and an end."""
+        """When the task's timeline reached its end, if it has a zero and an end."""
         zero = (self.first_get if self.from_first_poll else self.created).get(task_id)
         finish = self.finish_after.get(task_id)
         return None if zero is None or finish is None else zero + finish
@@ -147,14 +148,21 @@ class BenchKps(FakeKps):
         app.middlewares.append(self._middleware)
         return app
 
-    def add_tasks(self, prefix: str, count: int, finish_after: Sequence[float] | None) -> None:
+    def add_tasks(
+        self,
+        prefix: str,
+        count: int,
+        finish_after: Sequence[float | None] | None,
+        finish_as: str = SUCCEEDED,
+    ) -> None:
         now = time.time()
         for index in range(count):
             task_id = f"{prefix}{index:06d}"
             timeline: list[tuple[float, str]] = [(0.0, RUNNING)]
-            if finish_after is not None:
-                self.stats.finish_after[task_id] = finish_after[index]
-                timeline.append((finish_after[index], SUCCEEDED))
+            finish = None if finish_after is None else finish_after[index]
+            if finish is not None:
+                self.stats.finish_after[task_id] = finish
+                timeline.append((finish, finish_as))
             self.add_task(task_id, timeline)  # serving: its timeline counts from now
             self.stats.created[task_id] = now
 
@@ -175,11 +183,14 @@ class BenchKps(FakeKps):
     async def _add_tasks(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         prefix, count, finish_after = body["prefix"], body["count"], body.get("finish_after")
+        finish_as = body.get("finish_as", SUCCEEDED)
         if not isinstance(count, int) or not 0 < count <= MAX_TASKS:
             raise web.HTTPBadRequest(text=f"count must be 1-{MAX_TASKS}")
         if finish_after is not None and len(finish_after) != count:
             raise web.HTTPBadRequest(text="finish_after needs one entry a task")
-        self.add_tasks(str(prefix), count, finish_after)
+        if finish_as not in (SUCCEEDED, FAILED):
+            raise web.HTTPBadRequest(text=f"finish_as must be {SUCCEEDED} or {FAILED}")
+        self.add_tasks(str(prefix), count, finish_after, finish_as)
         return web.json_response({"created": count})
 
     async def _count(self, request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import help_time, lag, memory, polls, rate, rounds
+from . import bulk_lag, help_time, lag, mass_endings, memory, polls, rate, rounds
 from .common import Plan
 from .report import Row
 
@@ -29,4 +29,6 @@ MEASUREMENTS: dict[str, Measurement] = {
     "rate": Measurement(rate.measure, rate.rows),
     "rounds": Measurement(rounds.measure, rounds.rows),
     "help": Measurement(help_time.measure, help_time.rows),
+    "bulk_lag": Measurement(bulk_lag.measure, bulk_lag.rows, bulk_lag.notes),
+    "mass_endings": Measurement(mass_endings.measure, mass_endings.rows, mass_endings.notes),
 }
