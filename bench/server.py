@@ -131,9 +131,12 @@ class BenchKps(FakeKps):
         super().__init__(
             project_id=PROJECT_ID,
             token=TOKEN,
-            clock=time.time,
+            clock=self._time,
             timelines_from_first_poll=from_first_poll,
         )
+        # Set while add_tasks runs: the tasks of one call share one zero, so those meant to end
+        # together do (creating 100,000 takes a second or two), at the time the stats give.
+        self._frozen: float | None = None
         self.stats = Stats(from_first_poll)
         self._control: dict[tuple[str, str], Handler] = {
             ("POST", "/_tasks"): self._add_tasks,
@@ -155,16 +158,22 @@ class BenchKps(FakeKps):
         finish_after: Sequence[float | None] | None,
         finish_as: str = SUCCEEDED,
     ) -> None:
-        now = time.time()
-        for index in range(count):
-            task_id = f"{prefix}{index:06d}"
-            timeline: list[tuple[float, str]] = [(0.0, RUNNING)]
-            finish = None if finish_after is None else finish_after[index]
-            if finish is not None:
-                self.stats.finish_after[task_id] = finish
-                timeline.append((finish, finish_as))
-            self.add_task(task_id, timeline)  # serving: its timeline counts from now
-            self.stats.created[task_id] = now
+        now = self._frozen = time.time()
+        try:
+            for index in range(count):
+                task_id = f"{prefix}{index:06d}"
+                timeline: list[tuple[float, str]] = [(0.0, RUNNING)]
+                finish = None if finish_after is None else finish_after[index]
+                if finish is not None:
+                    self.stats.finish_after[task_id] = finish
+                    timeline.append((finish, finish_as))
+                self.add_task(task_id, timeline)  # serving: its timeline counts from now
+                self.stats.created[task_id] = now
+        finally:
+            self._frozen = None
+
+    def _time(self) -> float:
+        return time.time() if self._frozen is None else self._frozen
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
