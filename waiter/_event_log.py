@@ -18,7 +18,6 @@ event whose writing fails.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import traceback
@@ -33,6 +32,7 @@ __all__ = [
     "BestEffortLog",
     "EventLog",
     "StdlibEventLog",
+    "is_enabled_for",
     "library_log",
     "log_to_stdlib",
 ]
@@ -64,6 +64,10 @@ class BestEffortLog:
         bind = getattr(logger, "bind", None)
         self._logger: EventLog = bind() if callable(bind) else logger
 
+    def is_enabled_for(self, level: int) -> bool:
+        """Whether an event at ``level`` (a ``logging`` constant) would be written."""
+        return is_enabled_for(self._logger, level)
+
     def debug(self, event: str, **fields: Any) -> None:
         self._emit("debug", event, fields)
 
@@ -78,8 +82,25 @@ class BestEffortLog:
 
     def _emit(self, level: str, event: str, fields: dict[str, Any]) -> None:
         # Best effort by design (see the module docstring): a failed event is dropped.
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - suppress() would make an object an event
             getattr(self._logger, level)(event, **fields)
+        except Exception:  # noqa: S110 - dropped, on purpose
+            pass
+
+
+def is_enabled_for(logger: object, level: int) -> bool:
+    """Whether ``logger`` (any :class:`EventLog`) would write an event at ``level``.
+
+    For a caller that would otherwise build an event's fields only for them to be filtered
+    out: the engine asks once a run whether to describe every poll at debug level. structlog's
+    filtering loggers and :class:`StdlibEventLog` know; of any other logger, and when asking
+    fails, the answer is yes, so no event is lost.
+    """
+    try:
+        check = getattr(logger, "is_enabled_for", None)
+        return True if check is None else bool(check(level))
+    except Exception:
+        return True
 
 
 class StdlibEventLog:
@@ -95,6 +116,9 @@ class StdlibEventLog:
 
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
+
+    def is_enabled_for(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
 
     def debug(self, event: str, **fields: Any) -> None:
         self._log(logging.DEBUG, event, fields)

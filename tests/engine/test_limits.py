@@ -105,3 +105,91 @@ def test_polls_are_served_in_the_order_they_fell_due_so_no_task_starves():
     first_round, second_round = order[:40], order[40:80]
     assert first_round == ids  # the first polls in the order given
     assert second_round == ids  # then again in the order they fell due: nobody is skipped
+
+
+# --- places in flight ---------------------------------------------------------------------------
+
+
+def _limiter(max_in_flight: int) -> RequestLimiter:
+    return RequestLimiter(max_in_flight=max_in_flight, rate=1_000_000, clock=LoopClock())
+
+
+def test_places_in_flight_go_to_waiting_callers_first_come_first_served():
+    async def scenario() -> list[int]:
+        limiter = _limiter(2)
+        entered: list[int] = []
+
+        async def one(n: int) -> None:
+            async with limiter.slot():
+                entered.append(n)
+                await asyncio.sleep(1)
+
+        tasks = []
+        for n in range(6):
+            tasks.append(asyncio.create_task(one(n)))
+            await asyncio.sleep(0.01)  # arrive in this order
+        await asyncio.gather(*tasks)
+        return entered
+
+    assert run_virtual(scenario()) == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_caller_cancelled_while_it_waits_for_a_place_leaves_the_line():
+    async def scenario() -> tuple[bool, int]:
+        limiter = _limiter(1)
+        await limiter.acquire()
+        waiting = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        limiter.release()
+        # The place is free again: a new caller gets it at once, not behind the cancelled one.
+        took = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.01)
+        return took.done(), limiter._free
+
+    assert run_virtual(scenario()) == (True, 0)
+
+
+def test_a_place_handed_to_a_caller_cancelled_before_it_ran_passes_to_the_next():
+    async def scenario() -> bool:
+        limiter = _limiter(1)
+        await limiter.acquire()
+        first = asyncio.create_task(limiter.acquire())
+        second = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0)
+        limiter.release()  # handed to ``first``, which is cancelled before it resumes
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        await asyncio.wait_for(second, timeout=1)
+        return first.cancelled()
+
+    assert run_virtual(scenario())
+
+
+def test_a_caller_cancelled_while_it_waits_for_its_start_gives_its_place_back():
+    async def scenario() -> int:
+        limiter = RequestLimiter(max_in_flight=1, rate=0.5, clock=LoopClock())
+        await limiter.acquire()
+        limiter.release()
+        waiting = asyncio.create_task(limiter.acquire())  # its start is 2 s away
+        await asyncio.sleep(1)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        return limiter._free
+
+    assert run_virtual(scenario()) == 1
+
+
+def test_acquire_gives_the_time_the_request_may_go():
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        limiter = RequestLimiter(max_in_flight=10, rate=2, clock=LoopClock())
+        started = loop.time()
+        given = []
+        for _ in range(3):
+            given.append(await limiter.acquire() - started)
+            limiter.release()
+        return given
+
+    assert run_virtual(scenario()) == [0, 0.5, 1.0]

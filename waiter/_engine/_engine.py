@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import random
 from collections import Counter, deque
 from collections.abc import AsyncGenerator, Sequence
@@ -35,11 +36,11 @@ from typing import NamedTuple
 from .._apis._base import BulkTaskApi, TaskApi, TaskStatus
 from .._config._settings import all_names
 from .._errors import ApiError, AuthError, BadAnswer, NotFound
-from .._event_log import EventLog
+from .._event_log import EventLog, is_enabled_for
 from .._redact import redact
 from .._result import Outcome, TaskResult
 from ._bulk import ROUND, BulkRounds
-from ._clock import Clock
+from ._clock import Clock, LoopClock
 from ._gate import CredentialGate
 from ._limits import RequestLimiter
 from ._policy import Policy
@@ -52,8 +53,8 @@ __all__ = ["Engine", "PendingTask"]
 # Unreadable 200 answers in a row before a task gives up: a proxy page now and then is noise,
 # five in a row means the endpoint is not the API.
 MAX_BAD_ANSWERS = 5
-# The supervisor's timer ends what is left this long after the last poll's grace: the engine's
-# own time-outs come first (they say more), the timer only backs them up.
+# With an injected clock, the supervisor's timer ends what is left this long after the last
+# poll's grace: each poll's own time-out comes first, the timer only backs them up.
 SUPERVISOR_SLACK = 0.3
 
 
@@ -156,8 +157,19 @@ class Run:
         # the ready queue (Run.confirm). ``idle``: workers waiting on the ready queue.
         self.urgent: deque[Task] = deque()
         self.idle = 0
-        self._earlier_due = asyncio.Event()
+        # The dispatcher, while it sleeps until the first due time (or, with none, until
+        # woken): due_at wakes it for an earlier one by cancelling that sleep (_wake).
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._sleeping = self._woken = False
         self._helpers: list[asyncio.Task[None]] = []
+        # Every poll is cut at the deadline plus the last poll's grace. When the engine keeps
+        # the loop's time, the supervisor's timer makes that cut, at that moment, for every
+        # poll still out: one timer a run instead of one set and cancelled on every poll.
+        # An injected clock's deadline is not a moment of the loop's clock: each poll is cut
+        # by a time-out of its own then (_poll_cut).
+        self._supervisor_cuts = type(engine.clock) is LoopClock
+        # Whether poll_scheduled events would be written: asked once a run, not built per poll.
+        self._debug = True
         api = engine.api
         self.bulk = BulkRounds(
             self, api if isinstance(api, BulkTaskApi) and engine.policy.bulk != "off" else None
@@ -166,6 +178,7 @@ class Run:
 
     async def results(self) -> AsyncGenerator[TaskResult, None]:
         engine = self.engine
+        self._debug = is_enabled_for(engine.log, logging.DEBUG)
         engine.log.info("run_started", tasks=len(self.tasks), timeout_s=engine.policy.timeout)
         if engine.stopped is not None:
             self.end_all(*engine.stopped)
@@ -193,7 +206,8 @@ class Run:
             for task in self.tasks:
                 self.ready.put_nowait(task)  # the first poll goes out at once
         workers = min(engine.policy.max_in_flight, len(self.tasks))
-        self._helpers = [asyncio.create_task(self._dispatch(), name="waiter:dispatch")]
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="waiter:dispatch")
+        self._helpers = [self._dispatcher]
         self._helpers += [
             asyncio.create_task(self._work(), name=f"waiter:worker-{n}") for n in range(workers)
         ]
@@ -202,8 +216,9 @@ class Run:
         # On the event loop's own clock, which no worker can hold up: the engine's clock may be
         # a test's, and a timer on it would need a coroutine to keep time.
         left = max(self.deadline - engine.clock.now(), 0.0)
+        slack = 0.0 if self._supervisor_cuts else SUPERVISOR_SLACK
         self._supervisor = asyncio.get_running_loop().call_later(
-            left + LAST_POLL_GRACE + SUPERVISOR_SLACK, self._deadline_passed
+            left + LAST_POLL_GRACE + slack, self._deadline_passed
         )
 
     def _deadline_passed(self) -> None:
@@ -281,39 +296,53 @@ class Run:
     # --- scheduling ---------------------------------------------------------------------------
 
     def due_at(self, task: Task | None, when: float) -> None:
-        if not self._due or when < self._due[0][0]:
-            self._earlier_due.set()  # the dispatcher sleeps until the old first entry
-        heapq.heappush(self._due, (when, next(self._order), task))
+        due = self._due
+        if self._sleeping and (not due or when < due[0][0]):
+            self._wake()  # the dispatcher sleeps until the old first entry, or for ever
+        heapq.heappush(due, (when, next(self._order), task))
 
     async def _dispatch(self) -> None:
         """Move tasks whose time has come to the workers, in the order they fell due.
 
-        It sleeps only until the next due time, never "until the deadline": a poll cut at the
-        deadline is cut by its own time-out, so an injected clock that jumps on every sleep
-        does not jump past answers still in flight.
+        It sleeps only until the next due time, never "until the deadline": with an injected
+        clock a poll is cut at the deadline by its own time-out, so a clock that jumps on
+        every sleep does not jump past answers still in flight.
         """
-        clock = self.engine.clock
+        clock, due, ready = self.engine.clock, self._due, self.ready
         while self.unfinished:
             now = clock.now()
-            while self._due and self._due[0][0] <= now:
-                task = heapq.heappop(self._due)[2]
+            while due and due[0][0] <= now:
+                task = heapq.heappop(due)[2]
                 if task is ROUND or task.result is None:
-                    self.ready.put_nowait(task)
-            self._earlier_due.clear()
-            if self._due:
-                await self._sleep_or_wake(self._due[0][0] - now)
-            else:
-                await self._earlier_due.wait()
+                    ready.put_nowait(task)
+            await self._sleep_or_wake(due[0][0] - now if due else None)
 
-    async def _sleep_or_wake(self, seconds: float) -> None:
-        """Sleep on the engine's clock, waking early when an earlier poll is scheduled."""
-        sleeper = asyncio.ensure_future(self.engine.clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._earlier_due.wait())
+    async def _sleep_or_wake(self, seconds: float | None) -> None:
+        """Sleep on the engine's clock (None: until woken), waking early when due_at
+        schedules an earlier poll.
+
+        It is woken by cancelling the sleep (_wake), the one wait it is in, rather than by
+        racing the sleep against an Event: that took two tasks and asyncio.wait() a sleep,
+        and with polls a millisecond apart the dispatcher sleeps between most of them.
+        """
+        self._sleeping = True
         try:
-            await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+            if seconds is None:
+                await asyncio.get_running_loop().create_future()  # only _wake ends it
+            else:
+                await self.engine.clock.sleep(seconds)
+        except asyncio.CancelledError:
+            me = asyncio.current_task()
+            # Woken, and by nothing else: closing the run cancels the dispatcher too.
+            if not self._woken or me is None or me.uncancel() > 0:
+                raise
         finally:
-            sleeper.cancel()
-            woken.cancel()
+            self._sleeping = self._woken = False
+
+    def _wake(self) -> None:
+        if not self._woken and self._dispatcher is not None:
+            self._woken = True
+            self._dispatcher.cancel()
 
     def confirm(self, tasks: list[Task]) -> None:
         """GETs to go before every other poll, at the whole rate: tasks a bulk round did not
@@ -349,7 +378,14 @@ class Run:
     async def _poll_and_plan(self, task: Task) -> None:
         """Poll once, act on the answer, and schedule the next poll if the task goes on."""
         engine = self.engine
-        fault = await self._poll_once(task)
+        left = self.deadline + LAST_POLL_GRACE - engine.clock.now()
+        if left <= 0:
+            self.time_out(task)  # waited for a worker past the deadline: no poll after it
+            return
+        if self._supervisor_cuts:
+            fault = await self._poll_once(task)
+        else:
+            fault = await self._poll_cut(task, left)
         if task.result is not None:
             return
         now = engine.clock.now()
@@ -363,7 +399,7 @@ class Run:
         task.last_poll = wait.last
         if fault is not None:
             self.log_retry(fault, wait, task_id=task.task_id, attempt=task.faults_in_a_row)
-        else:
+        elif self._debug:
             engine.log.debug(
                 "poll_scheduled", task_id=task.task_id, status=task.status, wait_s=wait.seconds
             )
@@ -389,33 +425,44 @@ class Run:
             wait_s=round(wait.seconds, 3),
         )
 
+    async def _poll_cut(self, task: Task, left: float) -> ApiError | None:
+        """:meth:`_poll_once`, cut after ``left`` seconds by a time-out of its own.
+
+        Also bounds the wait for a rate-limited slot: a task queued behind others past the
+        deadline ends as timeout here, at once (as the supervisor ends it, when it cuts).
+        """
+        try:
+            async with asyncio.timeout(left):
+                return await self._poll_once(task)
+        except TimeoutError:
+            self.time_out(task)
+            return None
+
     async def _poll_once(self, task: Task) -> ApiError | None:
         """Poll once and act on the answer; return the fault when it is worth a retry."""
         engine = self.engine
-        cut_at = self.deadline + LAST_POLL_GRACE
-        if engine.clock.now() >= cut_at:
-            self.time_out(task)  # waited for a worker past the deadline: no poll after it
-            return None
+        limiter = engine.limiter
         try:
-            # Also bounds the wait for a rate-limited slot: a task queued behind others past
-            # the deadline ends as timeout here, at once.
-            async with asyncio.timeout(max(cut_at - engine.clock.now(), 0.0)):
-                async with engine.limiter.slot():
-                    if task.result is not None:
-                        return None  # ended (fail_fast, 401, signal) while waiting for a slot
-                    task.polls += 1
-                    sent_at = engine.clock.now()
-                    if engine.gate.open:
-                        answer = await engine.api.fetch(task.task_id)
-                    else:
-                        answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
+            sent_at = await limiter.acquire()
+            try:
+                if task.result is not None:
+                    return None  # ended (fail_fast, 401, signal, deadline) while it waited
+                task.polls += 1
+                if engine.gate.open:
+                    answer = await engine.api.fetch(task.task_id)
+                else:
+                    answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
+            finally:
+                limiter.release()
+            if task.result is not None:
+                return None  # ended while the answer was on its way: cut at the deadline, say
         except TimeoutError:
             # Cut by the deadline, not by the per-request time-out (the client maps that).
             self.time_out(task)
             return None
         except ApiError as error:
             if error.http_status == 429:
-                engine.limiter.throttled(sent_at)
+                limiter.throttled(sent_at)
             return self._on_error(task, error)
         except Exception as error:
             # The client could not make sense of the answer (a parser's limit, say): it is an

@@ -7,13 +7,13 @@ a Waiter, so the configured rate holds for the whole run, however many tasks the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections import deque
+from types import TracebackType
 
 from .._event_log import EventLog, library_log
 from ._clock import Clock
 
-__all__ = ["RequestLimiter"]
+__all__ = ["RequestLimiter", "Slot"]
 
 # After a 429 the rate halves at most once per this many seconds: the answers to requests that
 # were already in flight when the first 429 came say nothing new.
@@ -44,7 +44,11 @@ class RequestLimiter:
         clock: Clock,
         logger: EventLog | None = None,
     ) -> None:
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        # Places in flight: free ones, and callers waiting for one, first come first served.
+        # Counted here rather than with asyncio.Semaphore: a free place is taken without a
+        # coroutine of its own, on every poll.
+        self._free = max_in_flight
+        self._waiting: deque[asyncio.Future[None]] = deque()
         self._clock = clock
         self._log = logger or library_log()
         self.configured_rate = rate
@@ -52,16 +56,61 @@ class RequestLimiter:
         self._next_start = float("-inf")
         self._last_change = float("-inf")
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._in_flight:
-            now = self._clock.now()
-            self._maybe_recover(now)
-            start = max(now, self._next_start)
+    def slot(self) -> Slot:
+        """``async with limiter.slot() as sent_at:``: :meth:`acquire`, and :meth:`release`
+        on the way out."""
+        return Slot(self)
+
+    async def acquire(self) -> float:
+        """Wait for a place in flight and for the next start the rate allows; the clock's
+        time when it came, which is when the request may go. :meth:`release` gives it back.
+
+        A method pair rather than only a context manager: each poll takes a slot, and an
+        ``asynccontextmanager`` costs an async generator, registered with the loop, a poll.
+        """
+        if self._free and not self._waiting:
+            self._free -= 1
+        else:
+            await self._wait_for_place()
+        try:
+            clock = self._clock
+            now = clock.now()
+            if self.rate < self.configured_rate:
+                self._maybe_recover(now)
+            start = self._next_start
+            if start <= now:
+                self._next_start = now + 1.0 / self.rate
+                return now
             self._next_start = start + 1.0 / self.rate
-            if start > now:
-                await self._clock.sleep(start - now)
-            yield
+            await clock.sleep(start - now)
+            return clock.now()
+        except BaseException:
+            # Cancelled (the deadline, a stop) while waiting for its start: the place goes
+            # back; the start it booked stays spent, which errs on the side of the rate.
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Give a place back: to the first caller still waiting for one, else to the pool."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():  # else cancelled, and its caller on its way out
+                waiter.set_result(None)  # handed over: it never goes through _free
+                return
+        self._free += 1
+
+    async def _wait_for_place(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a place, but cancelled before it could use it
+            elif waiter in self._waiting:
+                # Not handed one: leave the line, so that a free place never waits behind it.
+                self._waiting.remove(waiter)
+            raise
 
     def throttled(self, sent_at: float) -> None:
         """The API answered 429 to a request sent at ``sent_at``: halve the rate.
@@ -76,7 +125,7 @@ class RequestLimiter:
             self._change(max(self.rate / 2, _MIN_RATE), now, "throttled by the API (429)")
 
     def _maybe_recover(self, now: float) -> None:
-        if self.rate < self.configured_rate and now - self._last_change >= _QUIET_SPELL:
+        if now - self._last_change >= _QUIET_SPELL:
             step = self.configured_rate * _INCREASE_SHARE
             self._change(min(self.rate + step, self.configured_rate), now, "quiet spell")
 
@@ -90,3 +139,23 @@ class RequestLimiter:
         )
         self.rate = rate
         self._last_change = now
+
+
+class Slot:
+    """One request's slot, as an async context manager: the time it came, then released."""
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, limiter: RequestLimiter) -> None:
+        self._limiter = limiter
+
+    async def __aenter__(self) -> float:
+        return await self._limiter.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._limiter.release()
