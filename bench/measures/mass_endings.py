@@ -60,6 +60,8 @@ def mass_run(count: int, finish_as: str, after: float, rate: float) -> dict[str,
     if len(lags) != count:
         raise BenchError(f"{len(lags)} results for {count} tasks")
     gets = [task["first_get"] for task in tasks.values() if task["first_get"] is not None]
+    # The first and last seconds are partial; the ones in between are whole.
+    whole = [n for _, n in sorted(stats["per_second"].items(), key=lambda item: int(item[0]))]
     drained_s = max(gets) - min(gets) if len(gets) > 1 else 0.0
     return {
         "tasks": count,
@@ -77,6 +79,7 @@ def mass_run(count: int, finish_as: str, after: float, rate: float) -> dict[str,
         },
         "drain_s": drained_s,
         "drain_gets_per_s": len(gets) / drained_s if drained_s else None,
+        "max_per_s": max(whole[1:-1], default=0),
     }
 
 
@@ -119,7 +122,7 @@ def notes(runs: list[dict[str, Any]]) -> list[str]:
         f"mass endings, {run['tasks']:,} {run['finish_as']}: {run['task_gets']:,} task GETs"
         + (
             f", drained in {run['drain_s']:.1f} s at {run['drain_gets_per_s']:.0f}/s "
-            f"(--rate {run['rate']:g})"
+            f"(--rate {run['rate']:g}), at most {run['max_per_s']} requests in a second"
             if run["drain_gets_per_s"]
             else ""
         )
