@@ -1,5 +1,6 @@
 """The poll path's cheap ways of doing its work: the deadline cut, the dispatcher's wake-ups,
-and the debug events it describes only when they would be written."""
+the debug events it describes only when they would be written, the statuses it has seen
+before, and the workers' queue."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import logging
 from typing import Any
 
 import pytest
-from helpers import fake_kps, settings_for, wait_on
+import structlog
+from helpers import TOKEN, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, Waiter
 from waiter._engine._clock import InstantClock
+from waiter._engine._engine import VERDICTS_KEPT, ReadyQueue
+from waiter._engine._task import Task
 from waiter._event_log import BestEffortLog, StdlibEventLog, is_enabled_for
 from waiter.testing._fake import Reply
 
@@ -155,3 +159,101 @@ def test_is_enabled_for_asks_the_logger_and_says_yes_when_it_cannot_tell():
     assert not BestEffortLog(StdlibEventLog(stdlib)).is_enabled_for(logging.DEBUG)
     assert is_enabled_for(object(), logging.DEBUG)  # no way to ask: every event is written
     assert is_enabled_for(Broken(), logging.DEBUG)
+
+
+# --- the answers' statuses -------------------------------------------------------------------
+
+
+def test_a_status_holding_a_secret_stays_masked_poll_after_poll():
+    # The same text as last time is kept as shown without a second look at it; a status the
+    # redactor masked is never the same text as the answer's, so it is looked at every time.
+    kps = fake_kps()
+    kps.add_task("t1", [(0, f"RUNNING_{TOKEN}")], server_id=f"srv-{TOKEN}")
+
+    with structlog.testing.capture_logs() as events:
+        [result] = run_virtual(wait_on(kps, ["t1"], timeout=10, min_interval=1, max_interval=1))
+
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.polls >= 5
+    assert TOKEN not in str(result)
+    assert result.status == "RUNNING_***"
+    assert result.server_id == "srv-***"
+    changes = [e for e in events if e["event"] == "status_changed"]
+    assert [e["status"] for e in changes] == ["RUNNING_***"]
+
+
+def test_the_verdicts_an_engine_keeps_are_bounded():
+    kps = fake_kps()
+    kps.add_task("t1", [(n, f"RUNNING_{n}") for n in range(VERDICTS_KEPT + 30)])
+
+    async def scenario() -> tuple[Any, int]:
+        async with kps.serve() as url:
+            settings = settings_for(url, timeout=VERDICTS_KEPT + 40, min_interval=1, max_interval=1)
+            async with Waiter(settings) as waiter:
+                result = await waiter.wait("t1")
+                return result, len(waiter._engine.verdicts)  # type: ignore[union-attr]
+
+    result, kept = run_virtual(scenario())
+
+    assert result.polls > VERDICTS_KEPT + 20  # each a status never seen before
+    assert kept == VERDICTS_KEPT
+
+
+# --- the ready queue ------------------------------------------------------------------------------
+
+
+def test_the_ready_queue_hands_items_out_in_order_to_waiting_workers():
+    async def scenario() -> list[tuple[str, Any]]:
+        queue = ReadyQueue()
+        got: list[tuple[str, Any]] = []
+
+        async def worker(name: str) -> None:
+            while True:
+                got.append((name, await queue.get()))
+
+        workers = [asyncio.create_task(worker(name)) for name in "ab"]
+        await asyncio.sleep(0)
+        tasks = [Task(f"t{n}") for n in range(4)]
+        for task in tasks:
+            queue.put_nowait(task)
+        await asyncio.sleep(0.1)
+        for one in workers:
+            one.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        return got
+
+    got = run_virtual(scenario())
+
+    assert [task.task_id for _, task in got] == ["t0", "t1", "t2", "t3"]
+
+
+def test_a_worker_woken_for_an_item_another_took_waits_again():
+    async def scenario() -> tuple[bool, Any]:
+        queue = ReadyQueue()
+        waiting = asyncio.create_task(queue.get())
+        await asyncio.sleep(0)
+        queue.put_nowait(Task("t1"))  # wakes ``waiting``...
+        taken = queue.popleft()  # ...but a busy worker takes it first
+        await asyncio.sleep(0.01)
+        still_waiting = not waiting.done()
+        queue.put_nowait(Task("t2"))
+        return still_waiting, (taken, await waiting)
+
+    still_waiting, (taken, then) = run_virtual(scenario())
+
+    assert still_waiting
+    assert (taken.task_id, then.task_id) == ("t1", "t2")
+
+
+def test_a_wake_up_a_cancelled_worker_cannot_use_goes_to_the_next():
+    async def scenario() -> Any:
+        queue = ReadyQueue()
+        first = asyncio.create_task(queue.get())
+        second = asyncio.create_task(queue.get())
+        await asyncio.sleep(0)
+        queue.put_nowait(Task("t1"))  # wakes ``first``, cancelled before it runs
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        return await asyncio.wait_for(second, timeout=1)
+
+    assert run_virtual(scenario()).task_id == "t1"

@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote
 
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth
+from .._http._client import Auth, path_segment
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import TaskStatus
 from ._failover import Failover
@@ -30,10 +29,10 @@ class EcsJobClient:
         auth: Auth,
     ) -> None:
         self._service = Failover(session, endpoints, auth)
-        self._jobs = f"/v1/{quote(project_id, safe='')}/jobs/"
+        self._jobs = f"/v1/{path_segment(project_id)}/jobs/"
 
     async def fetch(self, task_id: str) -> TaskStatus:
-        document = await self._service.get_json(self._jobs + quote(task_id, safe=""))
+        document = await self._service.get_json(self._jobs + path_segment(task_id))
         status = document.get("status")
         if not isinstance(status, str) or not status:
             raise BadAnswer(f"the answer has no status: {preview(document)}")

@@ -36,10 +36,11 @@ class Failover:
     async def get_json(self, path: str, not_found_codes: Collection[str] = ()) -> dict[str, object]:
         """GET ``path`` on the current endpoint, then on the next ones while none can be
         reached; the last one's error when no endpoint answers."""
-        start = self._current
-        for step in range(len(self.endpoints)):
-            index = (start + step) % len(self.endpoints)
-            endpoint = self.endpoints[index]
+        endpoints = self.endpoints
+        index = self._current
+        tries_left = len(endpoints)
+        while True:
+            endpoint = endpoints[index]
             try:
                 document = await get_json(
                     self._session,
@@ -49,9 +50,10 @@ class Failover:
                     not_found_codes=not_found_codes,
                 )
             except Unreachable:
-                if step == len(self.endpoints) - 1:
+                tries_left -= 1
+                if not tries_left:
                     raise
+                index = (index + 1) % len(endpoints)
                 continue
             self._current = index
             return document
-        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth, get_json, proxy_for
+from .._http._client import Auth, get_json, path_segment, proxy_for
 from .._http._errors import checked_status, preview
 from ._base import TaskStatus
 from ._json_pointer import follow, parse_pointer
@@ -27,7 +25,7 @@ class JsonTaskClient:
     ) -> None:
         self._session = session
         self._template = url_template
-        self._project_id = quote(project_id or "", safe="")
+        self._project_id = path_segment(project_id or "")
         self._pointer = parse_pointer(status_field)
         self._status_field = status_field
         self._auth = auth
@@ -35,7 +33,7 @@ class JsonTaskClient:
 
     async def fetch(self, task_id: str) -> TaskStatus:
         url = self._template.replace("{project_id}", self._project_id).replace(
-            "{task_id}", quote(task_id, safe="")
+            "{task_id}", path_segment(task_id)
         )
         document = await get_json(self._session, url, self._auth, proxy=self._proxy)
         status = follow(document, self._pointer)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote
 
 import aiohttp
 
 from .._errors import BadAnswer
-from .._http._client import Auth
+from .._http._client import Auth, path_segment
 from .._http._errors import MAX_NAME_CHARS, checked_status, preview, server_name, server_text
 from ._base import Listing, Page, TaskStatus
 from ._failover import Failover
@@ -37,10 +36,11 @@ class KpsClient:
         auth: Auth,
     ) -> None:
         self._service = Failover(session, endpoints, auth)
-        self._project = f"/v3/{quote(project_id, safe='')}"
+        self._project = f"/v3/{path_segment(project_id)}"
+        self._tasks = f"{self._project}/tasks/"
 
     async def fetch(self, task_id: str) -> TaskStatus:
-        path = f"{self._project}/tasks/{quote(task_id, safe='')}"
+        path = self._tasks + path_segment(task_id)
         document = await self._service.get_json(path, not_found_codes=_NOT_FOUND_CODES)
         status = document.get("task_status")
         if not isinstance(status, str) or not status:

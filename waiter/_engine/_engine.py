@@ -30,7 +30,7 @@ import itertools
 import logging
 import random
 from collections import Counter, deque
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import NamedTuple
 
 from .._apis._base import BulkTaskApi, TaskApi, TaskStatus
@@ -56,6 +56,9 @@ MAX_BAD_ANSWERS = 5
 # With an injected clock, the supervisor's timer ends what is left this long after the last
 # poll's grace: each poll's own time-out comes first, the timer only backs them up.
 SUPERVISOR_SLACK = 0.3
+# Statuses whose verdict an engine remembers: an API has a handful; a server that makes up a
+# new one every poll gets the patterns matched every time, and no more memory.
+VERDICTS_KEPT = 64
 
 
 class PendingTask(NamedTuple):
@@ -88,6 +91,8 @@ class Engine:
             max_in_flight=policy.max_in_flight, rate=policy.rate, clock=clock, logger=logger
         )
         self.gate = CredentialGate()
+        # The classifier's verdicts by status: one look-up a poll instead of three patterns.
+        self.verdicts: dict[str, Verdict] = {}
         self._runs: set[Run] = set()
         # Set by stop(): every run, now or later, ends at once with this outcome and reason.
         self.stopped: tuple[Outcome, str] | None = None
@@ -139,6 +144,51 @@ class Engine:
         ]
 
 
+class ReadyQueue(deque[Task | None]):
+    """The tasks due now, in the order they fell due, for the workers: asyncio.Queue's
+    ``put_nowait``, ``get`` and ``qsize``, on a deque a worker may also pop at once.
+
+    Each poll goes through it twice; asyncio.Queue spends half a dozen calls on each.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._getters: deque[asyncio.Future[None]] = deque()
+
+    def qsize(self) -> int:
+        return len(self)
+
+    def put_nowait(self, item: Task | None) -> None:
+        self.append(item)
+        if self._getters:
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        getters = self._getters
+        while getters:
+            getter = getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                return
+
+    async def get(self) -> Task | None:
+        """The first item, once there is one (another worker may take the one it woke for)."""
+        while not self:
+            getter = asyncio.get_running_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                # As asyncio.Queue does: a wake-up this caller cannot use goes to the next.
+                getter.cancel()
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                if self and not getter.cancelled():
+                    self._wake_next()
+                raise
+        return self.popleft()
+
+
 class Run:
     """One call's set of tasks, its deadline, its schedule and its stream of results."""
 
@@ -152,7 +202,7 @@ class Run:
         # (due time, tie-breaker, task): the tie-breaker keeps equal times in arrival order.
         self._due: list[tuple[float, int, Task | None]] = []
         self._order = itertools.count()
-        self.ready: asyncio.Queue[Task | None] = asyncio.Queue()
+        self.ready = ReadyQueue()
         # Confirmation GETs of tasks that left the running listing: workers take these before
         # the ready queue (Run.confirm). ``idle``: workers waiting on the ready queue.
         self.urgent: deque[Task] = deque()
@@ -168,6 +218,9 @@ class Run:
         # An injected clock's deadline is not a moment of the loop's clock: each poll is cut
         # by a time-out of its own then (_poll_cut).
         self._supervisor_cuts = type(engine.clock) is LoopClock
+        # The engine's clock as the poll path reads it: the loop's own time() when it is the
+        # loop's clock (set once the loop runs), which saves LoopClock finding the loop.
+        self._now: Callable[[], float] = engine.clock.now
         # Whether poll_scheduled events would be written: asked once a run, not built per poll.
         self._debug = True
         api = engine.api
@@ -200,6 +253,8 @@ class Run:
         if not self.unfinished:
             return
         engine = self.engine
+        if self._supervisor_cuts:
+            self._now = asyncio.get_running_loop().time
         if self.bulk.active():
             self.bulk.begin(self.tasks)
         else:
@@ -308,9 +363,9 @@ class Run:
         clock a poll is cut at the deadline by its own time-out, so a clock that jumps on
         every sleep does not jump past answers still in flight.
         """
-        clock, due, ready = self.engine.clock, self._due, self.ready
+        now_is, due, ready = self._now, self._due, self.ready
         while self.unfinished:
-            now = clock.now()
+            now = now_is()
             while due and due[0][0] <= now:
                 task = heapq.heappop(due)[2]
                 if task is ROUND or task.result is None:
@@ -355,12 +410,15 @@ class Run:
                 self.urgent.append(task)
 
     async def _work(self) -> None:
+        ready, urgent = self.ready, self.urgent
         while True:
-            if self.urgent:
-                task: Task | None = self.urgent.popleft()
+            if urgent:
+                task: Task | None = urgent.popleft()
+            elif ready:
+                task = ready.popleft()
             else:
                 self.idle += 1
-                task = await self.ready.get()
+                task = await ready.get()
                 self.idle -= 1
             if task is ROUND:
                 await self.bulk.guarded_round()
@@ -378,17 +436,18 @@ class Run:
     async def _poll_and_plan(self, task: Task) -> None:
         """Poll once, act on the answer, and schedule the next poll if the task goes on."""
         engine = self.engine
-        left = self.deadline + LAST_POLL_GRACE - engine.clock.now()
+        now = self._now()
+        left = self.deadline + LAST_POLL_GRACE - now
         if left <= 0:
             self.time_out(task)  # waited for a worker past the deadline: no poll after it
             return
         if self._supervisor_cuts:
-            fault = await self._poll_once(task)
+            fault = await self._poll_once(task, now)
         else:
-            fault = await self._poll_cut(task, left)
+            fault = await self._poll_cut(task, now, left)
         if task.result is not None:
             return
-        now = engine.clock.now()
+        now = self._now()
         if task.last_poll or now >= self.deadline:
             self.time_out(task)
             return
@@ -425,7 +484,7 @@ class Run:
             wait_s=round(wait.seconds, 3),
         )
 
-    async def _poll_cut(self, task: Task, left: float) -> ApiError | None:
+    async def _poll_cut(self, task: Task, now: float, left: float) -> ApiError | None:
         """:meth:`_poll_once`, cut after ``left`` seconds by a time-out of its own.
 
         Also bounds the wait for a rate-limited slot: a task queued behind others past the
@@ -433,17 +492,20 @@ class Run:
         """
         try:
             async with asyncio.timeout(left):
-                return await self._poll_once(task)
+                return await self._poll_once(task, now)
         except TimeoutError:
             self.time_out(task)
             return None
 
-    async def _poll_once(self, task: Task) -> ApiError | None:
-        """Poll once and act on the answer; return the fault when it is worth a retry."""
+    async def _poll_once(self, task: Task, now: float) -> ApiError | None:
+        """Poll once and act on the answer; return the fault when it is worth a retry.
+
+        ``now``: the clock's time, read just before (the limiter's, unless it has to wait).
+        """
         engine = self.engine
         limiter = engine.limiter
         try:
-            sent_at = await limiter.acquire()
+            sent_at = await limiter.acquire(now)
             try:
                 if task.result is not None:
                     return None  # ended (fail_fast, 401, signal, deadline) while it waited
@@ -475,10 +537,16 @@ class Run:
     def note_status(self, task: Task, answer: TaskStatus) -> None:
         task.faults_in_a_row = task.bad_answers_in_a_row = 0
         task.not_found_since = None
-        if answer.server_id:
-            task.server_id = redact(answer.server_id)
-        # Kept as shown (masked); the classifier reads the answer's own status.
-        status = redact(answer.status)
+        # Kept as shown (masked); the classifier reads the answer's own status. The same text
+        # as last time is shown as it was without a second look: the redactor passed it then,
+        # and a secret it learns later (refreshed keys) is new text no answer has shown yet.
+        server_id = answer.server_id
+        if server_id and server_id != task.server_id:
+            task.server_id = redact(server_id)
+        status = answer.status
+        if status == task.status:
+            return
+        status = redact(status)
         if status != task.status:
             self.engine.log.info(
                 "status_changed",
@@ -505,7 +573,12 @@ class Run:
     def _on_status(self, task: Task, answer: TaskStatus) -> None:
         engine = self.engine
         self.note_status(task, answer)
-        verdict = engine.classifier.classify(answer.status)
+        verdicts = engine.verdicts
+        verdict = verdicts.get(answer.status)
+        if verdict is None:
+            verdict = engine.classifier.classify(answer.status)
+            if len(verdicts) < VERDICTS_KEPT:
+                verdicts[answer.status] = verdict
         if verdict is Verdict.SUCCESS:
             self.end(task, Outcome.SUCCESS)
         elif verdict is Verdict.FAILURE:

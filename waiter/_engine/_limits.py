@@ -61,20 +61,23 @@ class RequestLimiter:
         on the way out."""
         return Slot(self)
 
-    async def acquire(self) -> float:
+    async def acquire(self, now: float | None = None) -> float:
         """Wait for a place in flight and for the next start the rate allows; the clock's
         time when it came, which is when the request may go. :meth:`release` gives it back.
+        ``now``: the clock's time if the caller has just read it.
 
         A method pair rather than only a context manager: each poll takes a slot, and an
         ``asynccontextmanager`` costs an async generator, registered with the loop, a poll.
         """
+        clock = self._clock
         if self._free and not self._waiting:
             self._free -= 1
         else:
             await self._wait_for_place()
+            now = None  # time went by
         try:
-            clock = self._clock
-            now = clock.now()
+            if now is None:
+                now = clock.now()
             if self.rate < self.configured_rate:
                 self._maybe_recover(now)
             start = self._next_start

@@ -6,7 +6,7 @@ Pure arithmetic: randomness and time come from the caller, so tests can assert e
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import backoff
 
@@ -33,10 +33,12 @@ class Schedule:
         self.max_interval = max_interval
         self._rng = rng
         self.caps = _caps(min_interval, max_interval)
+        self._steps = len(self.caps)
 
     def wait(self, polls: int) -> float:
         """The wait after poll number ``polls`` (1 for the first), before the next one."""
-        cap = self.caps[min(polls, len(self.caps)) - 1]
+        steps = self._steps
+        cap = self.caps[(polls if polls < steps else steps) - 1]
         return self._rng.uniform(self.min_interval, cap)
 
 
@@ -50,8 +52,9 @@ def _caps(min_interval: float, max_interval: float) -> list[float]:
     return caps
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(NamedTuple):
+    """A wait and whether it ends at the deadline: a tuple, as one is made every poll."""
+
     seconds: float
     last: bool  # True when the wait was cut to end at the deadline: one last poll, then stop
 
@@ -60,8 +63,8 @@ def clamp_to_deadline(
     scheduled: float, *, retry_after: float | None, now: float, deadline: float
 ) -> Wait:
     """Lengthen to the server's Retry-After, then cut a wait that would cross the deadline."""
-    seconds = max(scheduled, retry_after or 0.0)
+    seconds = retry_after if retry_after and retry_after > scheduled else scheduled
     remaining = deadline - now
     if seconds >= remaining:
-        return Wait(max(remaining, 0.0), last=True)
-    return Wait(seconds, last=False)
+        return Wait(remaining if remaining > 0.0 else 0.0, True)
+    return Wait(seconds, False)

@@ -51,19 +51,20 @@ async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
     ever held once decoded: a body larger either way, in a Content-Encoding not asked for, or
     corrupt, is a BadAnswer.
     """
-    raw = await _read_raw(response)
+    length = response.content_length
+    if length is None:
+        raw = await _read_chunks(response)
+    elif length > MAX_ANSWER_BYTES:
+        raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
+    else:
+        raw = await response.read()  # every poll's answer: read here, not one call further
     coding = response.headers.get("Content-Encoding")
     if coding is None or not raw:
         return raw  # the usual case, and the cheap one: no copy made
     return _decoded(raw, coding)
 
 
-async def _read_raw(response: aiohttp.ClientResponse) -> bytes:
-    length = response.content_length
-    if length is not None:
-        if length > MAX_ANSWER_BYTES:
-            raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
-        return await response.read()
+async def _read_chunks(response: aiohttp.ClientResponse) -> bytes:
     chunks, size = [], 0
     async for chunk in response.content.iter_chunked(64 * 1024):
         size += len(chunk)

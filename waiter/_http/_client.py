@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import urllib.request
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Protocol, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -17,11 +18,22 @@ from .._version import __version__
 from ._body import ACCEPT_ENCODING, read_answer
 from ._errors import MAX_NAME_CHARS, error_from_answer, parse_json, server_text
 
-__all__ = ["Auth", "get_json", "make_session", "proxy_for", "retry_transient", "send"]
+__all__ = [
+    "Auth",
+    "get_json",
+    "make_session",
+    "path_segment",
+    "proxy_for",
+    "retry_transient",
+    "send",
+]
 
 T = TypeVar("T")
 
 _USER_AGENT = f"task-waiter/{__version__}"
+
+# The characters quote() never encodes: text made of them alone is its own encoding.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 # In urllib.request since Python 2 (urllib.request.proxy_bypass calls it), not in its stub.
 _bypassed: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
@@ -72,6 +84,13 @@ def make_session(
     )
 
 
+def path_segment(text: str) -> str:
+    """``text`` percent-encoded as one segment of a URL's path, as ``quote(text, safe="")``
+    encodes it; a task ID as waiter accepts them needs no encoding, which one match tells
+    for less than quote() takes to find out, on every poll."""
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
 def proxy_for(url: str) -> str | None:
     """The proxy for ``url`` from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...), or None.
 
@@ -115,14 +134,16 @@ async def send(
     TransientError when no answer comes (``too_slow`` says why, else the session's time-out),
     Unreachable when the host cannot be connected to at all.
     """
-    # Per request as well as per session: read_bounded decodes what it reads, so an answer
-    # must never arrive inflated, whoever made the session.
+    # Per request unless the session asks already (make_session's do): read_bounded decodes
+    # what it reads, so an answer must never arrive inflated, whoever made the session.
+    if session.headers.get("Accept-Encoding") != ACCEPT_ENCODING:
+        headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
     timeout = timeout or session.timeout
     try:
         async with session.request(
             method,
             url,
-            headers={**headers, "Accept-Encoding": ACCEPT_ENCODING},
+            headers=headers,
             data=data,
             allow_redirects=False,
             proxy=proxy,
