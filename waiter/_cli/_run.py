@@ -35,7 +35,19 @@ from ._reports import append_markdown_summary, write_junit_xml
 if TYPE_CHECKING:
     from .._waiter import Waiter
 
-__all__ = ["Streams", "exit_code", "print_cancelled", "run_demo", "run_wait"]
+__all__ = [
+    "EVENT_LOOP_VARIABLE",
+    "Streams",
+    "exit_code",
+    "loop_factory",
+    "print_cancelled",
+    "run_demo",
+    "run_wait",
+]
+
+# Which event loop the command line runs on (loop_factory): not a setting of the wait, so no
+# config key or flag, only this variable.
+EVENT_LOOP_VARIABLE = "WAITER_EVENT_LOOP"
 
 
 def exit_code(results: Sequence[TaskResult], *, output_lost: bool = False) -> int:
@@ -75,7 +87,7 @@ def run_wait(
     prepared = _prepare(settings, streams)  # a bad setting stops here: no loop, no aiohttp
     streams.interrupts.check()
     run = _CommandRun(settings, task_ids, prepared, streams, all_running=all_running)
-    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=prepared.loop_factory) as runner:
         return runner.run(run.wait())
 
 
@@ -88,7 +100,7 @@ def run_demo(settings: Settings, streams: Streams) -> int:
             prepared = _prepare(demo, streams)
             return await _CommandRun(demo, demo_tasks(), prepared, streams).wait()
 
-    with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory(_env(streams))) as runner:
         return runner.run(demo())
 
 
@@ -114,6 +126,7 @@ def print_cancelled(
 class _Prepared:
     plan: Plan  # the checked settings, handed to the Waiter so it need not check again
     live: LiveBlock | None  # the live progress block, on a terminal
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None  # None: asyncio's own
 
 
 def _prepare(settings: Settings, streams: Streams) -> _Prepared:
@@ -124,14 +137,33 @@ def _prepare(settings: Settings, streams: Streams) -> _Prepared:
     _configure_logging(settings, cast(TextIO, live) if live else stderr, streams)
     plan = make_plan(settings)
     _check_report_paths(settings)
-    return _Prepared(plan, live)
+    return _Prepared(plan, live, loop_factory(_env(streams)))
 
 
-def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop when it is installed (``task-waiter[fast]``), else asyncio's own."""
+def _env(streams: Streams) -> Mapping[str, str]:
+    return os.environ if streams.env is None else streams.env
+
+
+def loop_factory(env: Mapping[str, str]) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop a run uses: uvloop's when it is installed (``task-waiter[fast]``), else
+    asyncio's own (None); :data:`EVENT_LOOP_VARIABLE` picks one (``auto``, ``asyncio`` or
+    ``uvloop``), to compare them or to leave uvloop out. A bad value is bad usage."""
+    choice = env.get(EVENT_LOOP_VARIABLE, "").strip().lower() or "auto"
+    if choice not in ("auto", "asyncio", "uvloop"):
+        raise ConfigError(
+            f"{EVENT_LOOP_VARIABLE} must be auto, asyncio or uvloop, "
+            f"got {shown(env[EVENT_LOOP_VARIABLE])}"
+        )
+    if choice == "asyncio":
+        return None
     try:
         import uvloop
     except ImportError:
+        if choice == "uvloop":
+            raise ConfigError(
+                f"{EVENT_LOOP_VARIABLE}=uvloop, but uvloop is not installed: "
+                "pip install 'task-waiter[fast]', or leave the variable out"
+            ) from None
         return None
     return uvloop.new_event_loop
 
@@ -293,7 +325,7 @@ def _configure_logging(settings: Settings, stream: TextIO, streams: Streams) -> 
         level=settings.log_level,
         stream=stream,
         secrets=[s for s in secrets if s],
-        env=os.environ if streams.env is None else streams.env,
+        env=_env(streams),
         console_omits=_said_by_the_table(settings, streams),
     )
 
