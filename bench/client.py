@@ -8,6 +8,11 @@ are its own, not the server's nor the orchestrator's. Modes:
   flight, either through :class:`waiter.Waiter` or through a bare aiohttp loop doing the same
   GETs; report the requests the server counted, wall and CPU seconds over a window that starts
   after a warm-up. ``--profile FILE`` writes a cProfile of that window, to find hot spots.
+* ``bare``: the bare loop as a process of its own, for the end-to-end figures, which measure
+  it from outside as they measure ``python -m waiter``: it imports neither waiter nor its
+  logging, polls until SIGTERM (or for ``--for`` seconds), then prints its poll count.
+
+Every mode runs on the event loop ``--loop`` names: ``asyncio`` (the default) or ``uvloop``.
 * ``memory``: wait on N RUNNING tasks until the deadline; peak RSS and whether every task was
   reported exactly once.
 * ``rounds``: wait on N RUNNING tasks for a window, then stop; the server's log does the
@@ -25,10 +30,11 @@ import itertools
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -293,12 +299,37 @@ async def run_until(target: Target, window: float, until: int) -> None:
             await asyncio.sleep(0.25)
 
 
+# --- the bare loop as a process of its own ------------------------------------------------------
+
+
+async def bare_process(target: Target, ids: Sequence[str], in_flight: int, seconds: float) -> int:
+    """:func:`bare_worker` s, ``in_flight`` of them, until SIGTERM or ``seconds`` (0: no end)."""
+    import aiohttp
+
+    base = f"{target.url}/v3/{target.project_id}/tasks/"
+    urls = [base + task_id for task_id in ids]
+    headers = {"X-Auth-Token": target.token}
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if seconds > 0:
+        loop.call_later(seconds, stop.set)
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        workers = [
+            asyncio.create_task(bare_worker(session, urls[n::in_flight], headers, stop))
+            for n in range(in_flight)
+        ]
+        counts = await asyncio.gather(*workers)
+    return sum(counts)
+
+
 # --- command line --------------------------------------------------------------------------------
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["baseline", "polls", "memory", "rounds"])
+    parser.add_argument("mode", choices=["baseline", "polls", "bare", "memory", "rounds"])
     parser.add_argument("--url", default="")
     parser.add_argument("--project-id", default="")
     parser.add_argument("--token", default="")
@@ -311,7 +342,18 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--until", type=int, default=0, help="rounds: stop at this many requests")
     parser.add_argument("--settings", default="{}", help="more Settings fields, as JSON")
     parser.add_argument("--profile", help="write a cProfile of the window here (polls)")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="bare: its workers")
+    parser.add_argument("--for", dest="seconds", type=float, default=0.0, help="bare: how long")
     return parser.parse_args(argv)
+
+
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
 
 
 async def run_mode(args: argparse.Namespace) -> dict[str, Any]:
@@ -330,12 +372,22 @@ async def run_mode(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    if args.mode == "bare":
+        # No waiter, no logging set-up: the least a process polling these tasks has to load.
+        target = Target(args.url, args.project_id, args.token)
+        ids = target.task_ids(args.prefix, args.tasks)
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            polls = runner.run(bare_process(target, ids, args.in_flight, args.seconds))
+        print(json.dumps({"polls": polls}))
+        return 0
     import_waiter()
     if args.mode == "baseline":
         report: dict[str, Any] = {}
     else:
         quiet_logs(args.token)
-        report = asyncio.run(run_mode(args))
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            report = runner.run(run_mode(args))
+        report["loop"] = args.loop
     report["peak_rss_kb"] = peak_rss_kb()
     print(json.dumps(report))
     return 0
