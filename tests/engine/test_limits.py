@@ -193,3 +193,41 @@ def test_acquire_gives_the_time_the_request_may_go():
         return given
 
     assert run_virtual(scenario()) == [0, 0.5, 1.0]
+
+
+class _CoarseClock:
+    """A clock that counts whole milliseconds, as uvloop's does."""
+
+    def now(self) -> float:
+        return int(asyncio.get_running_loop().time() * 1000) / 1000
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def test_starts_less_than_a_millisecond_apart_go_at_once_on_a_coarse_clock():
+    async def scenario() -> list[float | None]:
+        limiter = RequestLimiter(max_in_flight=10, rate=1_000_000, clock=_CoarseClock())
+        now = limiter._clock.now()
+        return [limiter.take(now) for _ in range(5)]
+
+    assert None not in run_virtual(scenario())
+
+
+def test_at_a_high_rate_no_second_holds_more_than_a_thousandth_over_it():
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        limiter = RequestLimiter(max_in_flight=10, rate=2000, clock=_CoarseClock())
+        starts = []
+        for _ in range(6000):
+            await limiter.acquire()
+            starts.append(loop.time())
+            limiter.release()
+        return starts
+
+    starts = run_virtual(scenario())
+
+    assert starts[-1] - starts[0] >= 6000 / 2000 - 1 / 2000 - 1e-3
+    for i in range(0, len(starts), 97):
+        in_one_second = [t for t in starts[i : i + 2100] if t < starts[i] + 1.0]
+        assert len(in_one_second) <= 2000 * 1.001 + 1

@@ -8,7 +8,8 @@ answer of a reachable service, and is left to the engine's schedule.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Coroutine, Sequence
+from typing import Any
 
 import aiohttp
 
@@ -33,27 +34,42 @@ class Failover:
         self._proxies = {endpoint: proxy_for(endpoint) for endpoint in self.endpoints}
         self._current = 0
 
-    async def get_json(self, path: str, not_found_codes: Collection[str] = ()) -> dict[str, object]:
+    def get_json(
+        self, path: str, not_found_codes: Collection[str] = ()
+    ) -> Coroutine[Any, Any, dict[str, object]]:
         """GET ``path`` on the current endpoint, then on the next ones while none can be
-        reached; the last one's error when no endpoint answers."""
-        endpoints = self.endpoints
+        reached; the last one's error when no endpoint answers. To be awaited.
+
+        With one endpoint there is nothing to turn to: the request itself is returned, with
+        no coroutine around it (every poll comes this way).
+        """
+        if len(self.endpoints) == 1:
+            return self._get(0, path, not_found_codes)
+        return self._in_turn(path, not_found_codes)
+
+    async def _in_turn(self, path: str, not_found_codes: Collection[str]) -> dict[str, object]:
         index = self._current
-        tries_left = len(endpoints)
+        tries_left = len(self.endpoints)
         while True:
-            endpoint = endpoints[index]
             try:
-                document = await get_json(
-                    self._session,
-                    endpoint + path,
-                    self._auth,
-                    proxy=self._proxies[endpoint],
-                    not_found_codes=not_found_codes,
-                )
+                document = await self._get(index, path, not_found_codes)
             except Unreachable:
                 tries_left -= 1
                 if not tries_left:
                     raise
-                index = (index + 1) % len(endpoints)
+                index = (index + 1) % len(self.endpoints)
                 continue
             self._current = index
             return document
+
+    def _get(
+        self, index: int, path: str, not_found_codes: Collection[str]
+    ) -> Coroutine[Any, Any, dict[str, object]]:
+        endpoint = self.endpoints[index]
+        return get_json(
+            self._session,
+            endpoint + path,
+            self._auth,
+            proxy=self._proxies[endpoint],
+            not_found_codes=not_found_codes,
+        )

@@ -29,6 +29,7 @@ import heapq
 import itertools
 import logging
 import random
+import time
 from collections import Counter, deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import NamedTuple
@@ -163,6 +164,11 @@ class ReadyQueue(deque[Task | None]):
         if self._getters:
             self._wake_next()
 
+    def wake_waiting(self) -> None:
+        """After items were appended: wake a waiting worker for each (as put_nowait does)."""
+        for _ in range(min(len(self), len(self._getters))):
+            self._wake_next()
+
     def _wake_next(self) -> None:
         getters = self._getters
         while getters:
@@ -254,7 +260,12 @@ class Run:
             return
         engine = self.engine
         if self._supervisor_cuts:
-            self._now = asyncio.get_running_loop().time
+            loop = asyncio.get_running_loop()
+            # asyncio's own loops read time.monotonic() in time(): read directly, it is one
+            # call less a reading (uvloop's time() is C already; a loop that keeps a time of
+            # its own, such as a test's, is asked).
+            monotonic = type(loop).time is asyncio.BaseEventLoop.time
+            self._now = time.monotonic if monotonic else loop.time
         if self.bulk.active():
             self.bulk.begin(self.tasks)
         else:
@@ -369,7 +380,8 @@ class Run:
             while due and due[0][0] <= now:
                 task = heapq.heappop(due)[2]
                 if task is ROUND or task.result is None:
-                    ready.put_nowait(task)
+                    ready.append(task)
+            ready.wake_waiting()  # once for all it moved: put_nowait() a task costs a call
             await self._sleep_or_wake(due[0][0] - now if due else None)
 
     async def _sleep_or_wake(self, seconds: float | None) -> None:
@@ -424,7 +436,7 @@ class Run:
                 await self.bulk.guarded_round()
             elif task.result is None:
                 try:
-                    await self._poll_and_plan(task)
+                    await (self._poll(task) if self._supervisor_cuts else self._poll_cut(task))
                 except Exception as error:
                     # A bug in handling one task must not take the others down, nor show a
                     # traceback.
@@ -433,18 +445,81 @@ class Run:
 
     # --- one poll -----------------------------------------------------------------------------
 
-    async def _poll_and_plan(self, task: Task) -> None:
-        """Poll once, act on the answer, and schedule the next poll if the task goes on."""
+    async def _poll_cut(self, task: Task) -> None:
+        """:meth:`_poll`, cut at the deadline (plus the last poll's grace) by a time-out of
+        its own: with an injected clock, whose deadline the supervisor's timer does not keep.
+
+        Also bounds the wait for a rate-limited slot: a task queued behind others past the
+        deadline ends as timeout here, at once (as the supervisor ends it, when it cuts).
+        """
+        left = self.deadline + LAST_POLL_GRACE - self._now()
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                await self._poll(task)
+        except TimeoutError:
+            self.time_out(task)
+
+    async def _poll(self, task: Task) -> None:
+        """Poll once, act on the answer, and schedule the next poll if the task goes on.
+
+        One coroutine from the worker to the API client, on purpose: every call here is
+        paid on every poll.
+        """
         engine = self.engine
         now = self._now()
-        left = self.deadline + LAST_POLL_GRACE - now
-        if left <= 0:
+        if now >= self.deadline + LAST_POLL_GRACE:
             self.time_out(task)  # waited for a worker past the deadline: no poll after it
             return
-        if self._supervisor_cuts:
-            fault = await self._poll_once(task, now)
+        limiter = engine.limiter
+        try:
+            taken = limiter.take(now)
+            sent_at = await limiter.acquire(now) if taken is None else taken
+            try:
+                if task.result is not None:
+                    return  # ended (fail_fast, 401, signal, deadline) while it waited
+                task.polls += 1
+                if engine.gate.open:
+                    answer = await engine.api.fetch(task.task_id)
+                else:
+                    answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
+            finally:
+                limiter.release()
+        except TimeoutError:
+            # Cut by the deadline, not by the per-request time-out (the client maps that).
+            self.time_out(task)
+            return
+        # A fault is handed on, never kept in a local: the traceback it carries holds this
+        # frame, and a frame that held it would keep both, and the answer read, for the
+        # garbage collector (a refused bomb's megabytes, say) instead of freeing them at once.
+        except ApiError as error:
+            if error.http_status == 429:
+                limiter.throttled(sent_at)
+            self._plan_next(task, self._on_error(task, error))
+            return
+        except Exception as error:
+            # The client could not make sense of the answer (a parser's limit, say): it is an
+            # unreadable answer, retried as the rules say, not the end of the task.
+            engine.log.debug("answer_unreadable", task_id=task.task_id, exc_info=True)
+            self._plan_next(
+                task, self._on_error(task, BadAnswer(f"unreadable answer: {type(error).__name__}"))
+            )
+            return
+        if task.result is not None:
+            return  # ended while the answer was on its way: cut at the deadline, say
+        self.note_status(task, answer)
+        verdicts = engine.verdicts
+        verdict = verdicts.get(answer.status)
+        if verdict is None:
+            verdict = engine.classifier.classify(answer.status)
+            if len(verdicts) < VERDICTS_KEPT:
+                verdicts[answer.status] = verdict
+        if verdict is Verdict.PENDING:
+            self._plan_next(task, None)
         else:
-            fault = await self._poll_cut(task, now, left)
+            self._on_end(task, answer, verdict)
+
+    def _plan_next(self, task: Task, fault: ApiError | None) -> None:
+        """After a poll: the next one, at the deadline at the latest, unless the task ended."""
         if task.result is not None:
             return
         now = self._now()
@@ -459,7 +534,7 @@ class Run:
         if fault is not None:
             self.log_retry(fault, wait, task_id=task.task_id, attempt=task.faults_in_a_row)
         elif self._debug:
-            engine.log.debug(
+            self.engine.log.debug(
                 "poll_scheduled", task_id=task.task_id, status=task.status, wait_s=wait.seconds
             )
         self.due_at(task, now + wait.seconds)
@@ -483,56 +558,6 @@ class Run:
             error=fault.message,
             wait_s=round(wait.seconds, 3),
         )
-
-    async def _poll_cut(self, task: Task, now: float, left: float) -> ApiError | None:
-        """:meth:`_poll_once`, cut after ``left`` seconds by a time-out of its own.
-
-        Also bounds the wait for a rate-limited slot: a task queued behind others past the
-        deadline ends as timeout here, at once (as the supervisor ends it, when it cuts).
-        """
-        try:
-            async with asyncio.timeout(left):
-                return await self._poll_once(task, now)
-        except TimeoutError:
-            self.time_out(task)
-            return None
-
-    async def _poll_once(self, task: Task, now: float) -> ApiError | None:
-        """Poll once and act on the answer; return the fault when it is worth a retry.
-
-        ``now``: the clock's time, read just before (the limiter's, unless it has to wait).
-        """
-        engine = self.engine
-        limiter = engine.limiter
-        try:
-            sent_at = await limiter.acquire(now)
-            try:
-                if task.result is not None:
-                    return None  # ended (fail_fast, 401, signal, deadline) while it waited
-                task.polls += 1
-                if engine.gate.open:
-                    answer = await engine.api.fetch(task.task_id)
-                else:
-                    answer = await engine.gate.through(lambda: engine.api.fetch(task.task_id))
-            finally:
-                limiter.release()
-            if task.result is not None:
-                return None  # ended while the answer was on its way: cut at the deadline, say
-        except TimeoutError:
-            # Cut by the deadline, not by the per-request time-out (the client maps that).
-            self.time_out(task)
-            return None
-        except ApiError as error:
-            if error.http_status == 429:
-                limiter.throttled(sent_at)
-            return self._on_error(task, error)
-        except Exception as error:
-            # The client could not make sense of the answer (a parser's limit, say): it is an
-            # unreadable answer, retried as the rules say, not the end of the task.
-            engine.log.debug("answer_unreadable", task_id=task.task_id, exc_info=True)
-            return self._on_error(task, BadAnswer(f"unreadable answer: {type(error).__name__}"))
-        self._on_status(task, answer)
-        return None
 
     def note_status(self, task: Task, answer: TaskStatus) -> None:
         task.faults_in_a_row = task.bad_answers_in_a_row = 0
@@ -570,15 +595,8 @@ class Run:
                 Outcome.CANCELLED, f"cancelled by fail_fast_errors: {task.task_id} ended in error"
             )
 
-    def _on_status(self, task: Task, answer: TaskStatus) -> None:
-        engine = self.engine
-        self.note_status(task, answer)
-        verdicts = engine.verdicts
-        verdict = verdicts.get(answer.status)
-        if verdict is None:
-            verdict = engine.classifier.classify(answer.status)
-            if len(verdicts) < VERDICTS_KEPT:
-                verdicts[answer.status] = verdict
+    def _on_end(self, task: Task, answer: TaskStatus, verdict: Verdict) -> None:
+        """An answer whose status is not a pending one: the task ends, as its verdict says."""
         if verdict is Verdict.SUCCESS:
             self.end(task, Outcome.SUCCESS)
         elif verdict is Verdict.FAILURE:

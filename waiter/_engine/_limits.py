@@ -23,6 +23,11 @@ _QUIET_SPELL = 5.0
 _INCREASE_SHARE = 0.1
 # Never slower than this, so a run always makes progress towards its deadline.
 _MIN_RATE = 0.2
+# A start booked less than this far ahead goes at once. uvloop's clock counts whole
+# milliseconds: a shorter wait would last a loop iteration, not what it asks for, and with a
+# high rate every poll after the first of a millisecond would wait one. Starts stay booked
+# 1/rate apart, so no second holds more than rate * (1 + this) + 1 of them.
+_NOT_WORTH_WAITING = 1e-3
 
 
 class RequestLimiter:
@@ -30,7 +35,8 @@ class RequestLimiter:
 
     Starts are spaced ``1/rate`` apart by reservation: each caller books the next free start
     time in the order it arrived, so polls are served in the order they fell due and no task
-    starves, and no whole second holds more than ``rate`` + 1 starts.
+    starves, and no whole second holds more than ``rate`` + 1 starts (a thousandth more: a
+    start less than a millisecond away goes at once, see ``_NOT_WORTH_WAITING``).
 
     On throttling (429) the rate halves; after a quiet spell it climbs back by a tenth of the
     configured rate at a time, never above it (additive increase, multiplicative decrease).
@@ -61,6 +67,22 @@ class RequestLimiter:
         on the way out."""
         return Slot(self)
 
+    def take(self, now: float) -> float | None:
+        """A slot at once, if a place is free and the rate lets a request start at ``now``
+        (the clock's time): ``now``, which :meth:`release` gives back; else None, and
+        :meth:`acquire` waits for one. The same slot acquire() would give, without a
+        coroutine: most polls find one free."""
+        if (
+            self._free
+            and not self._waiting
+            and self._next_start - now < _NOT_WORTH_WAITING
+            and self.rate >= self.configured_rate  # else acquire() looks for a quiet spell
+        ):
+            self._free -= 1
+            self._book(now)
+            return now
+        return None
+
     async def acquire(self, now: float | None = None) -> float:
         """Wait for a place in flight and for the next start the rate allows; the clock's
         time when it came, which is when the request may go. :meth:`release` gives it back.
@@ -80,18 +102,26 @@ class RequestLimiter:
                 now = clock.now()
             if self.rate < self.configured_rate:
                 self._maybe_recover(now)
-            start = self._next_start
-            if start <= now:
-                self._next_start = now + 1.0 / self.rate
+            wait = self._book(now)
+            if not wait:
                 return now
-            self._next_start = start + 1.0 / self.rate
-            await clock.sleep(start - now)
+            await clock.sleep(wait)
             return clock.now()
         except BaseException:
             # Cancelled (the deadline, a stop) while waiting for its start: the place goes
             # back; the start it booked stays spent, which errs on the side of the rate.
             self.release()
             raise
+
+    def _book(self, now: float) -> float:
+        """Book the next start the rate allows; how long until it (0.0: go now)."""
+        start = self._next_start
+        if start <= now:
+            self._next_start = now + 1.0 / self.rate  # an idle spell is not saved up
+            return 0.0
+        self._next_start = start + 1.0 / self.rate
+        wait = start - now
+        return wait if wait >= _NOT_WORTH_WAITING else 0.0
 
     def release(self) -> None:
         """Give a place back: to the first caller still waiting for one, else to the pool."""

@@ -8,6 +8,7 @@ to 1 GiB. So sessions ask for ``auto_decompress=False``, and this module reads a
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable
 
 import aiohttp
 
@@ -44,23 +45,28 @@ async def read_answer(response: aiohttp.ClientResponse) -> bytes:
         ) from None
 
 
-async def read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    """The body of an answer requested with ``auto_decompress=False``, decoded.
+def read_bounded(response: aiohttp.ClientResponse) -> Awaitable[bytes]:
+    """The body of an answer requested with ``auto_decompress=False``, decoded; to be awaited.
 
     At most :data:`MAX_ANSWER_BYTES` are read, announced or chunked, and at most as many are
     ever held once decoded: a body larger either way, in a Content-Encoding not asked for, or
     corrupt, is a BadAnswer.
     """
     length = response.content_length
-    if length is None:
-        raw = await _read_chunks(response)
-    elif length > MAX_ANSWER_BYTES:
+    if length is not None and length > MAX_ANSWER_BYTES:
         raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
-    else:
-        raw = await response.read()  # every poll's answer: read here, not one call further
+    if length is not None and response.headers.get("Content-Encoding") is None:
+        # The usual answer, every poll's: aiohttp's own read of the length it announced, with
+        # no coroutine of ours around it and no copy.
+        return response.read()
+    return _read_and_decode(response, length)
+
+
+async def _read_and_decode(response: aiohttp.ClientResponse, length: int | None) -> bytes:
+    raw = await (response.read() if length is not None else _read_chunks(response))
     coding = response.headers.get("Content-Encoding")
     if coding is None or not raw:
-        return raw  # the usual case, and the cheap one: no copy made
+        return raw
     return _decoded(raw, coding)
 
 
