@@ -45,6 +45,10 @@ def test_path_segments_of_any_text_are_encoded_as_quote_encodes_them():
         b"\xef\xbb\xbf{}",  # a byte-order mark
         b"{",
         b"{}",
+        b"{} \r\n\t",  # white space after it
+        b"{} x",  # anything else after it: extra data
+        b"{}{}",
+        b"{}\x00",
         b"[1]",
         b"",
         b'{"a": 1e999999}',

@@ -526,8 +526,9 @@ class Run:
         if task.last_poll or now >= self.deadline:
             self.time_out(task)
             return
-        if fault is None and self.bulk.active():
-            self.bulk.waiting[task] = None  # the next round will look at it
+        bulk = self.bulk
+        if fault is None and bulk.api is not None and bulk.active():
+            bulk.waiting[task] = None  # the next round will look at it
             return
         wait = self.next_wait(task.polls, fault, now)
         task.last_poll = wait.last

@@ -79,7 +79,8 @@ class RequestLimiter:
             and self.rate >= self.configured_rate  # else acquire() looks for a quiet spell
         ):
             self._free -= 1
-            self._book(now)
+            start = self._next_start  # booked as _book() books it, without the call
+            self._next_start = (start if start > now else now) + 1.0 / self.rate
             return now
         return None
 

@@ -27,12 +27,26 @@ _GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip wrapper
 _WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
 
 
-async def read_answer(response: aiohttp.ClientResponse) -> bytes:
-    """:func:`read_bounded`, except that an error answer's unreadable body gives way to a note.
+def read_answer(response: aiohttp.ClientResponse) -> Awaitable[bytes]:
+    """:func:`read_bounded`, except that an error answer's unreadable body gives way to a note;
+    to be awaited.
 
     An error's status alone says what the error is: a 401 whose body is a bomb is still a 401
     (which stops every task), never an unreadable answer to try again with the same keys.
     """
+    length = response.content_length
+    if (
+        length is not None
+        and length <= MAX_ANSWER_BYTES
+        and "Content-Encoding" not in response.headers
+    ):
+        # The usual answer, every poll's, which nothing can make unreadable: aiohttp's own
+        # read of the length it announced, with no coroutine of ours around it, and no copy.
+        return response.read()
+    return _read_answer(response)
+
+
+async def _read_answer(response: aiohttp.ClientResponse) -> bytes:
     try:
         return await read_bounded(response)
     except BadAnswer as unreadable:
@@ -55,10 +69,8 @@ def read_bounded(response: aiohttp.ClientResponse) -> Awaitable[bytes]:
     length = response.content_length
     if length is not None and length > MAX_ANSWER_BYTES:
         raise BadAnswer(f"answer of {length} bytes refused (limit 1 MiB)")
-    if length is not None and response.headers.get("Content-Encoding") is None:
-        # The usual answer, every poll's: aiohttp's own read of the length it announced, with
-        # no coroutine of ours around it and no copy.
-        return response.read()
+    if length is not None and "Content-Encoding" not in response.headers:
+        return response.read()  # announced and not encoded: read as it is, no copy made
     return _read_and_decode(response, length)
 
 

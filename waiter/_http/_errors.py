@@ -122,6 +122,10 @@ def preview(document: object, limit: int = 200) -> str:
     return clip(_PREVIEW.repr(document), limit)
 
 
+_DECODER = json.JSONDecoder()
+_WHITE_SPACE = re.compile(r"[ \t\n\r]*")  # what json.loads skips around a document
+
+
 def parse_json(body: bytes) -> object:
     """The JSON value in ``body``, or None when there is none to read.
 
@@ -131,9 +135,15 @@ def parse_json(body: bytes) -> object:
     """
     try:
         if body[:1] == b"{" and body[1:2] != b"\x00":
-            # What json.loads(bytes) decides, without the call it spends deciding it: an
-            # object (every answer) that is not UTF-16 or -32 is UTF-8.
-            return json.loads(body.decode("utf-8", "surrogatepass"))
+            # json.loads(bytes) as it goes for an object (every answer), without the three
+            # calls it spends getting there: not UTF-16 or -32, so UTF-8; no white space to
+            # skip before it; after it, white space only ("Extra data" otherwise).
+            text = body.decode("utf-8", "surrogatepass")
+            document, end = _DECODER.raw_decode(text)
+            trailing = _WHITE_SPACE.match(text, end)
+            if trailing is None or trailing.end() != len(text):
+                return None
+            return document
         return json.loads(body)
     except (ValueError, RecursionError):
         return None
