@@ -12,6 +12,9 @@ are its own, not the server's nor the orchestrator's. Modes:
   it from outside as they measure ``python -m waiter``: it imports neither waiter nor its
   logging, polls until SIGTERM (or for ``--for`` seconds), then prints its poll count.
 
+``--user-agent UA`` makes a bare loop send the headers waiter's session sends (that
+User-Agent, ``Accept``, ``Accept-Encoding``) besides ``X-Auth-Token``: the same GETs.
+
 Every mode runs on the event loop ``--loop`` names: ``asyncio`` (the default) or ``uvloop``.
 * ``memory``: wait on N RUNNING tasks until the deadline; peak RSS and whether every task was
   reported exactly once.
@@ -56,6 +59,7 @@ class Target:
     url: str
     project_id: str
     token: str
+    user_agent: str = ""  # the bare loop's: waiter's, to send what waiter sends
 
     def task_ids(self, prefix: str, count: int) -> list[str]:
         return [f"{prefix}{index:06d}" for index in range(count)]
@@ -180,16 +184,14 @@ async def polls_waiter(
 async def polls_bare(
     target: Target, ids: Sequence[str], warmup: float, window: float, profile: str | None
 ) -> dict[str, Any]:
-    """The least a poller can do: one session, 32 workers, GET, read the JSON, look at it."""
-    import aiohttp
+    """The least a poller can do: one session, 32 workers, GET, read the JSON, look at it.
+    With ``target.user_agent``, the same GETs as waiter's (see :func:`bare_session`)."""
 
     base = f"{target.url}/v3/{target.project_id}/tasks/"
     urls = [base + task_id for task_id in ids]
     headers = {"X-Auth-Token": target.token}
     stop = asyncio.Event()
-    # A pool as large as the workers, as waiter makes it.
-    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with bare_session(IN_FLIGHT, target.user_agent) as session:
         workers = [
             asyncio.create_task(bare_worker(session, urls[n::IN_FLIGHT], headers, stop))
             for n in range(IN_FLIGHT)
@@ -198,6 +200,22 @@ async def polls_bare(
         stop.set()
         counts = await asyncio.wait_for(asyncio.gather(*workers), STOP_GRACE_S)
     return {**measured, "client_counted": sum(counts)}
+
+
+def bare_session(in_flight: int, user_agent: str) -> aiohttp.ClientSession:
+    """The bare loop's session: a pool as large as its workers, as waiter makes it, and, given
+    waiter's User-Agent, the headers waiter's session sends, so that both make the same GETs
+    (the server's work a request, and so its pace, the same for both)."""
+    import aiohttp
+
+    headers = None
+    if user_agent:
+        headers = {
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+        }
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight), headers=headers)
 
 
 async def bare_worker(
@@ -304,7 +322,6 @@ async def run_until(target: Target, window: float, until: int) -> None:
 
 async def bare_process(target: Target, ids: Sequence[str], in_flight: int, seconds: float) -> int:
     """:func:`bare_worker` s, ``in_flight`` of them, until SIGTERM or ``seconds`` (0: no end)."""
-    import aiohttp
 
     base = f"{target.url}/v3/{target.project_id}/tasks/"
     urls = [base + task_id for task_id in ids]
@@ -314,8 +331,7 @@ async def bare_process(target: Target, ids: Sequence[str], in_flight: int, secon
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     if seconds > 0:
         loop.call_later(seconds, stop.set)
-    connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with bare_session(in_flight, target.user_agent) as session:
         workers = [
             asyncio.create_task(bare_worker(session, urls[n::in_flight], headers, stop))
             for n in range(in_flight)
@@ -345,6 +361,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="bare: its workers")
     parser.add_argument("--for", dest="seconds", type=float, default=0.0, help="bare: how long")
+    parser.add_argument("--user-agent", default="", help="bare: send waiter's headers, this UA")
     return parser.parse_args(argv)
 
 
@@ -357,7 +374,7 @@ def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def run_mode(args: argparse.Namespace) -> dict[str, Any]:
-    target = Target(args.url, args.project_id, args.token)
+    target = Target(args.url, args.project_id, args.token, args.user_agent)
     if args.mode == "polls":
         measure = polls_waiter if args.kind == "waiter" else polls_bare
         ids = target.task_ids(args.prefix, args.tasks)
@@ -374,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     if args.mode == "bare":
         # No waiter, no logging set-up: the least a process polling these tasks has to load.
-        target = Target(args.url, args.project_id, args.token)
+        target = Target(args.url, args.project_id, args.token, args.user_agent)
         ids = target.task_ids(args.prefix, args.tasks)
         with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
             polls = runner.run(bare_process(target, ids, args.in_flight, args.seconds))

@@ -43,7 +43,7 @@ class Plan:
     # python -m waiter's whole life, start-up included: tasks, requests in flight, deadline.
     startup_tasks: int = 500
     startup_in_flight: int = 64
-    startup_seconds: float = 4.0
+    startup_seconds: float = 6.0
     # (tasks, deadline, bulk). Short deadlines: the peak comes once every record exists and the
     # first round is under way (with bulk, once a round has held a whole listing), and the
     # whole run must stay within minutes.

@@ -1,8 +1,10 @@
 """1. Polls per second and CPU time per poll, against a bare aiohttp loop on the same event loop.
 
 Three comparisons of waiter against a bare aiohttp loop making the same GETs (one session, as
-many workers as waiter has requests in flight, the same URLs and ``X-Auth-Token``), each on
-asyncio's loop and on uvloop's separately, never one loop against the other:
+many workers as waiter has requests in flight, the same URLs and headers: ``X-Auth-Token`` and
+the ``User-Agent``, ``Accept`` and ``Accept-Encoding`` waiter's session sends, so that the
+server's work a request, and with it its pace, is the same for both), each on asyncio's loop
+and on uvloop's separately, never one loop against the other:
 
 * **library**: :class:`waiter.Waiter` in a client process of its own (bulk off, 32 in flight,
   a rate it never reaches, 1 ms between polls of a task, 1,000 RUNNING tasks), against
@@ -38,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import IO, Any
 
 from .common import (
@@ -65,6 +68,11 @@ STOP_LIMIT_S = 60.0
 def loops() -> list[str]:
     """The loops to measure on: asyncio's, and uvloop's when it is installed."""
     return ["asyncio", "uvloop"] if importlib.util.find_spec("uvloop") else ["asyncio"]
+
+
+def user_agent() -> str:
+    """The User-Agent waiter sends, for the bare loop to send too."""
+    return f"task-waiter/{version('task-waiter')}"
 
 
 def default_loop() -> str:
@@ -133,6 +141,7 @@ def library_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
             limit_s=plan.poll_warmup_s + plan.poll_window_s + 90,
             kind=kind,
             loop=loop,
+            user_agent=user_agent(),
             prefix="poll-",
             tasks=plan.poll_tasks,
             warmup=plan.poll_warmup_s,
@@ -243,6 +252,7 @@ def polling_process(
             "--url", server.url, "--project-id", server.project_id, "--token", server.token,
             "--prefix", prefix, "--tasks", str(len(ids)),
             "--in-flight", str(in_flight), "--for", f"{seconds:g}",
+            "--user-agent", user_agent(),
         ]  # fmt: skip
         env, stdin = child_env(), ""
     with tempfile.TemporaryFile("w+") as stderr:
