@@ -4,22 +4,19 @@
 are its own, not the server's nor the orchestrator's. Modes:
 
 * ``baseline``: import waiter (with its engine) and aiohttp, nothing else; peak RSS.
-* ``polls --kind waiter|bare``: poll RUNNING tasks as fast as allowed with 32 requests in
-  flight, either through :class:`waiter.Waiter` or through a bare aiohttp loop doing the same
-  GETs; report the requests the server counted, wall and CPU seconds over a window that starts
-  after a warm-up. ``--profile FILE`` writes a cProfile of that window, to find hot spots.
-* ``bare``: the bare loop as a process of its own, for the end-to-end figures, which measure
-  it from outside as they measure ``python -m waiter``: it imports neither waiter nor its
-  logging, polls until SIGTERM (or for ``--for`` seconds), then prints its poll count.
-
-``--user-agent UA`` makes a bare loop send the headers waiter's session sends (that
-User-Agent, ``Accept``, ``Accept-Encoding``) besides ``X-Auth-Token``: the same GETs.
-
-Every mode runs on the event loop ``--loop`` names: ``asyncio`` (the default) or ``uvloop``.
+* ``library`` and ``bare``: poll RUNNING tasks as fast as allowed, ``--in-flight`` requests at
+  once, until SIGTERM (or for ``--for`` seconds): through :class:`waiter.Waiter` (logging as the
+  command line does in a pipeline, into /dev/null), or through a bare aiohttp loop doing the
+  same GETs, which imports neither waiter nor a logger. ``bench/run.py`` measures both from
+  outside, as it measures ``python -m waiter``. ``--profile FILE`` (library) writes a cProfile
+  of the polling, to find hot spots.
 * ``memory``: wait on N RUNNING tasks until the deadline; peak RSS and whether every task was
   reported exactly once.
 * ``rounds``: wait on N RUNNING tasks for a window, then stop; the server's log does the
   counting.
+
+``--user-agent UA`` makes a bare loop send the headers waiter's session sends (that
+User-Agent, ``Accept``, ``Accept-Encoding``) besides ``X-Auth-Token``: the same GETs.
 
 Only 127.0.0.1 is ever contacted: the URL comes from the bench server, and proxies are off.
 """
@@ -125,81 +122,46 @@ async def snapshot(control: aiohttp.ClientSession, target: Target) -> Snapshot:
     return Snapshot(counted["total"], counted["cpu_s"], time.perf_counter(), time.process_time())
 
 
-async def measure_window(
-    target: Target, warmup: float, window: float, profile: str | None
-) -> dict[str, float]:
-    """Server-counted requests, wall and CPU time between the end of the warm-up and the end.
-
-    The count comes from the server, the same way for both kinds of client; reading it costs
-    one request at each edge, on a session of its own.
-    """
-    import aiohttp
-
-    profiler = cProfile.Profile() if profile else None
-    async with aiohttp.ClientSession() as control:
-        await asyncio.sleep(warmup)
-        start = await snapshot(control, target)
-        if profiler:
-            profiler.enable()
-        await asyncio.sleep(window)
-        if profiler:
-            profiler.disable()
-        end = await snapshot(control, target)
-    if profiler and profile:
-        profiler.dump_stats(profile)
-    polls, wall = end.requests - start.requests, end.wall - start.wall
-    return {
-        "polls": polls,
-        "wall_s": wall,
-        "cpu_s": end.cpu - start.cpu,
-        "polls_per_s": polls / wall,
-        "cpu_per_poll_us": 1e6 * (end.cpu - start.cpu) / max(polls, 1),
-        # Near 1.0, the server was the bottleneck and polls/s says more about it than us.
-        "server_cpu_share": (end.server_cpu - start.server_cpu) / wall,
-        "client_cpu_share": (end.cpu - start.cpu) / wall,
-    }
-
-
-async def polls_waiter(
-    target: Target, ids: Sequence[str], warmup: float, window: float, profile: str | None
+async def library_process(
+    target: Target, ids: Sequence[str], in_flight: int, seconds: float, profile: str | None
 ) -> dict[str, Any]:
+    """:class:`waiter.Waiter` polling ``ids`` as fast as allowed, ``in_flight`` at once, until
+    SIGTERM or ``seconds``: the library as an application drives it, measured from outside as
+    the bare loop is. ``profile``: a cProfile of the process's polling, for finding hot spots."""
     import waiter
 
     settings = target.settings(
-        max_in_flight=IN_FLIGHT,
+        max_in_flight=in_flight,
         rate=1_000_000.0,  # never the limit: this measures the engine, not the limiter's pacing
         min_interval=0.001,  # a task is due again almost at once, so workers are never idle
         max_interval=0.001,
-        timeout=warmup + window + STOP_GRACE_S,  # stopped at the end of the window instead
+        timeout=seconds or 24 * 3600.0,  # stopped by SIGTERM instead
         bulk="off",  # every poll is one task's GET, as in the bare loop
     )
+    stop = stop_on_sigterm(seconds)
+    profiler = cProfile.Profile() if profile else None
     async with waiter.Waiter(settings) as wait:
         drain = asyncio.create_task(count_results(wait.as_completed(ids)))
-        measured = await measure_window(target, warmup, window, profile)
+        if profiler:
+            profiler.enable()
+        await stop.wait()
+        if profiler:
+            profiler.disable()
         wait.stop("benchmark window over")
         outcomes = await asyncio.wait_for(drain, STOP_GRACE_S)
-    return {**measured, "outcomes": outcomes}
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    return {"outcomes": outcomes}
 
 
-async def polls_bare(
-    target: Target, ids: Sequence[str], warmup: float, window: float, profile: str | None
-) -> dict[str, Any]:
-    """The least a poller can do: one session, 32 workers, GET, read the JSON, look at it.
-    With ``target.user_agent``, the same GETs as waiter's (see :func:`bare_session`)."""
-
-    base = f"{target.url}/v3/{target.project_id}/tasks/"
-    urls = [base + task_id for task_id in ids]
-    headers = {"X-Auth-Token": target.token}
+def stop_on_sigterm(seconds: float) -> asyncio.Event:
+    """An event set by SIGTERM, or ``seconds`` from now (0: no end)."""
     stop = asyncio.Event()
-    async with bare_session(IN_FLIGHT, target.user_agent) as session:
-        workers = [
-            asyncio.create_task(bare_worker(session, urls[n::IN_FLIGHT], headers, stop))
-            for n in range(IN_FLIGHT)
-        ]
-        measured = await measure_window(target, warmup, window, profile)
-        stop.set()
-        counts = await asyncio.wait_for(asyncio.gather(*workers), STOP_GRACE_S)
-    return {**measured, "client_counted": sum(counts)}
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if seconds > 0:
+        loop.call_later(seconds, stop.set)
+    return stop
 
 
 def bare_session(in_flight: int, user_agent: str) -> aiohttp.ClientSession:
@@ -326,11 +288,7 @@ async def bare_process(target: Target, ids: Sequence[str], in_flight: int, secon
     base = f"{target.url}/v3/{target.project_id}/tasks/"
     urls = [base + task_id for task_id in ids]
     headers = {"X-Auth-Token": target.token}
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    if seconds > 0:
-        loop.call_later(seconds, stop.set)
+    stop = stop_on_sigterm(seconds)
     async with bare_session(in_flight, target.user_agent) as session:
         workers = [
             asyncio.create_task(bare_worker(session, urls[n::in_flight], headers, stop))
@@ -345,22 +303,22 @@ async def bare_process(target: Target, ids: Sequence[str], in_flight: int, secon
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["baseline", "polls", "bare", "memory", "rounds"])
+    parser.add_argument("mode", choices=["baseline", "library", "bare", "memory", "rounds"])
     parser.add_argument("--url", default="")
     parser.add_argument("--project-id", default="")
     parser.add_argument("--token", default="")
-    parser.add_argument("--kind", choices=["waiter", "bare"], default="waiter")
     parser.add_argument("--prefix", default="task-")
     parser.add_argument("--tasks", type=int, default=1000)
-    parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--window", type=float, default=4.0)
     parser.add_argument("--timeout", type=float, default=20.0)
     parser.add_argument("--until", type=int, default=0, help="rounds: stop at this many requests")
     parser.add_argument("--settings", default="{}", help="more Settings fields, as JSON")
-    parser.add_argument("--profile", help="write a cProfile of the window here (polls)")
+    parser.add_argument("--profile", help="library: write a cProfile of its polling here")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
-    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="bare: its workers")
-    parser.add_argument("--for", dest="seconds", type=float, default=0.0, help="bare: how long")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="library, bare: at once")
+    parser.add_argument(
+        "--for", dest="seconds", type=float, default=0.0, help="library, bare: how long (0: ever)"
+    )
     parser.add_argument("--user-agent", default="", help="bare: send waiter's headers, this UA")
     return parser.parse_args(argv)
 
@@ -375,10 +333,9 @@ def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 async def run_mode(args: argparse.Namespace) -> dict[str, Any]:
     target = Target(args.url, args.project_id, args.token, args.user_agent)
-    if args.mode == "polls":
-        measure = polls_waiter if args.kind == "waiter" else polls_bare
+    if args.mode == "library":
         ids = target.task_ids(args.prefix, args.tasks)
-        return await measure(target, ids, args.warmup, args.window, args.profile)
+        return await library_process(target, ids, args.in_flight, args.seconds, args.profile)
     if args.mode == "memory":
         return await memory(target, args.prefix, args.tasks, args.timeout, args.settings)
     ids = target.task_ids(args.prefix, args.tasks)

@@ -2,7 +2,7 @@
 
 Run it from the repository root::
 
-    python bench/run.py            # full run, about 7 minutes; also writes bench/latest.json
+    python bench/run.py            # full run, about 13 minutes; also writes bench/latest.json
     python bench/run.py --quick    # smaller, for CI (about 2 minutes)
     python bench/run.py --json PATH   # where the results go (default bench/results/latest.json)
     python bench/run.py --only polls help   # some measurements only (writes no bench/latest.json)
@@ -17,6 +17,7 @@ more); shared plumbing, the plan of a run and the servers and clients, is in ``c
 table and the JSON in ``report.py``:
 
 1. ``polls``: polls per second and CPU time per poll, against a bare aiohttp loop.
+   ``instructions``: instructions per poll (callgrind), against the bare loop.
 2. ``memory``: peak RSS waiting on 10,000 and 100,000 tasks, against imports only.
 3. ``lag``: detection lag of ``python -m waiter``, against the wait cap.
 4. ``rate``: the most requests the server saw in a second, against ``--rate``.

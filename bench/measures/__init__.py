@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import bulk_lag, help_time, lag, mass_endings, memory, polls, rate, rounds
+from . import bulk_lag, help_time, instructions, lag, mass_endings, memory, polls, rate, rounds
 from .common import Plan
 from .report import Row
 
@@ -24,6 +24,7 @@ class Measurement:
 
 MEASUREMENTS: dict[str, Measurement] = {
     "polls": Measurement(polls.measure, polls.rows, polls.notes),
+    "instructions": Measurement(instructions.measure, instructions.rows, instructions.notes),
     "memory": Measurement(memory.measure, memory.rows, memory.notes),
     "lag": Measurement(lag.measure, lag.rows),
     "rate": Measurement(rate.measure, rate.rows),

@@ -38,10 +38,16 @@ class Plan:
     quick: bool
     poll_tasks: int = 1000
     poll_warmup_s: float = 1.0
-    poll_window_s: float = 3.0
-    # This VM's CPU time per poll comes in two modes, some 20% apart, from one process to the
-    # next, for waiter and the bare loop alike: the best of three finds the fast one for each.
-    poll_repeats: int = 3
+    poll_window_s: float = 2.0
+    # Pairs of samples (bare, then waiter) a polls figure: this VM's CPU time per poll comes in
+    # modes some 20% apart, from one process to the next, for waiter and the bare loop alike,
+    # and the median of five pairs' ratios leaves out the pairs that straddled a change.
+    poll_repeats: int = 5
+    # Instructions (callgrind; minutes, so not in a quick run): tasks, and the polls counted
+    # after the first poll of each.
+    count_instructions: bool = True
+    instruction_tasks: int = 200
+    instruction_polls: int = 1500
     # python -m waiter's whole life, start-up included: tasks, requests in flight, deadline.
     startup_tasks: int = 500
     startup_in_flight: int = 64
@@ -84,8 +90,8 @@ class Plan:
 FULL = Plan(quick=False)
 QUICK = Plan(
     quick=True,
-    poll_window_s=2.0,
     poll_repeats=1,
+    count_instructions=False,
     memory_runs=((10_000, 8.0, "off"),),
     lag_tasks=50,
     lag_finish_s=(1.0, 4.0),

@@ -6,25 +6,36 @@ the ``User-Agent``, ``Accept`` and ``Accept-Encoding`` waiter's session sends, s
 server's work a request, and with it its pace, is the same for both), each on asyncio's loop
 and on uvloop's separately, never one loop against the other:
 
-* **library**: :class:`waiter.Waiter` in a client process of its own (bulk off, 32 in flight,
-  a rate it never reaches, 1 ms between polls of a task, 1,000 RUNNING tasks), against
-  ``bench/client.py``'s bare loop; each process's own ``time.process_time()`` over a window
-  after a warm-up.
+* **library**: :class:`waiter.Waiter` in a process of its own (``bench/client.py library``:
+  bulk off, 32 in flight, a rate it never reaches, 1 ms between polls of a task, 1,000 RUNNING
+  tasks, logging as the command line does into /dev/null), against ``bench/client.py bare``,
+  which imports neither waiter nor a logger.
 * **end to end**: ``python -m waiter`` as a pipeline runs it (the same tasks and settings as
   flags, the IDs on stdin, the token from the environment, JSON results and JSON logs at info
-  level into files), on the loop ``WAITER_EVENT_LOOP`` names, against ``bench/client.py bare``
-  on the same loop, which imports neither waiter nor a logger. Both are measured from outside,
-  alike: the process's CPU time from ``/proc/PID/stat`` over a window that starts once every
-  task has had its first poll and a warm-up more has passed.
+  level into files), on the loop ``WAITER_EVENT_LOOP`` names, against the same bare process.
 * **end to end, start-up included**: ``python -m waiter`` on 500 tasks with 64 in flight for
   its whole life (interpreter, imports, start-up, the wait to its deadline, every result
   printed) against a bare process polling as many tasks as long, on the command line's
   default loop (uvloop's when installed); CPU from the child's rusage.
 
-CPU per poll is CPU time over the requests the server counted. The figures are the best of the
-repeats (most polls/s, least CPU per poll), as noise only slows a run down, with the kinds
-interleaved so that a spell of load from other processes hits both alike. Targets: polls/s
->= 0.9x the bare loop's, CPU per poll <= 1.1x.
+The first two are measured from outside, alike: the process's CPU time from
+``/proc/PID/stat`` over a window that starts once every task has had its first poll and a
+warm-up more has passed, and the requests the server counted in it. CPU per poll is CPU time
+over those requests.
+
+This VM runs faster and slower from one minute to the next, by 20% and more, for every process
+alike: the server's CPU time a request moves in step with the client's. So each figure is
+measured in pairs, bare then waiter, one right after the other, and each pair's ratio is taken
+at the machine's speed of the moment: the server does the same work for every request of
+either kind, so its CPU time a request in the same window says how fast the machine ran, and
+a ratio is divided (CPU) or multiplied (polls/s) by how much slower the server ran in waiter's
+sample than in the bare loop's. The table gives the median of the pairs' ratios and their range;
+the notes give the ratios as measured, whose ranges are several times wider. (The best of
+each kind, as before, compared one process's fast minute with another's slow one.) This leans
+a little towards the slower client of a pair: a server waiting on a slower client spends a
+little more CPU a request, so the machine looks slower in that sample than it was.
+``instructions.py`` counts instructions, which no speed changes. Targets: polls/s >= 0.9x the
+bare loop's, CPU per poll <= 1.1x.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import importlib.util
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,7 +63,6 @@ from .common import (
     Server,
     child_env,
     control,
-    run_client,
     started_server,
     tail,
 )
@@ -59,7 +70,8 @@ from .report import Row, times
 
 POLLS_TARGET = 0.9  # polls/s, at least this share of the bare loop's
 CPU_TARGET = 1.1  # CPU per poll, at most this many times the bare loop's
-KINDS = ("bare", "waiter")  # the order of each repeat: interleaved
+# What waiter runs as, in each comparison; the bare loop goes first in every pair.
+LIBRARY, CLI, BARE = "library", "cli", "bare"
 # How long a process measured from outside may take to start polling every task once.
 FIRST_POLLS_LIMIT_S = 60.0
 STOP_LIMIT_S = 60.0
@@ -84,16 +96,17 @@ def default_loop() -> str:
 
 
 def measure(plan: Plan) -> dict[str, Any]:
-    library = {loop: compare(plan, lambda kind, loop=loop: library_sample(plan, kind, loop))
+    library = {loop: compare(plan, lambda kind, loop=loop: window_sample(plan, kind, loop), LIBRARY)
                for loop in loops()}  # fmt: skip
-    end_to_end = {loop: compare(plan, lambda kind, loop=loop: window_sample(plan, kind, loop))
+    end_to_end = {loop: compare(plan, lambda kind, loop=loop: window_sample(plan, kind, loop), CLI)
                   for loop in loops()}  # fmt: skip
     loop = default_loop()
-    whole_life = compare(plan, lambda kind: whole_life_sample(plan, kind, loop))
+    whole_life = compare(plan, lambda kind: whole_life_sample(plan, kind, loop), CLI)
     return {
         "tasks": plan.poll_tasks,
         "in_flight": 32,
         "window_s": plan.poll_window_s,
+        "pairs": plan.poll_repeats,
         "library": library,
         "end_to_end": end_to_end,
         "startup_included": {
@@ -106,48 +119,43 @@ def measure(plan: Plan) -> dict[str, Any]:
     }
 
 
-def compare(plan: Plan, sample: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """Repeats of both kinds, interleaved; the best of each, and waiter's ratios to bare."""
-    samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    for _ in range(plan.poll_repeats):
-        for kind in KINDS:
-            samples[kind].append(sample(kind))
-    best = {kind: best_sample(found) for kind, found in samples.items()}
+def compare(plan: Plan, sample: Callable[[str], dict[str, Any]], kind: str) -> dict[str, Any]:
+    """Pairs of samples, the bare loop's then waiter's (as ``kind``), one right after the other;
+    the median of each kind's figures, and the median and range of the pairs' ratios, as
+    measured and at the machine's speed of the moment (see the module's docstring)."""
+    pairs = [(sample(BARE), sample(kind)) for _ in range(plan.poll_repeats)]
+    raw_polls = [waiter["polls_per_s"] / bare["polls_per_s"] for bare, waiter in pairs]
+    raw_cpu = [waiter["cpu_per_poll_us"] / bare["cpu_per_poll_us"] for bare, waiter in pairs]
+    # How much slower the machine ran in waiter's sample than in the bare loop's: the server
+    # did the same work a request in both.
+    slower = [
+        waiter["server_cpu_per_request_us"] / bare["server_cpu_per_request_us"]
+        for bare, waiter in pairs
+    ]
+    polls = [ratio * speed for ratio, speed in zip(raw_polls, slower, strict=True)]
+    cpu = [ratio / speed for ratio, speed in zip(raw_cpu, slower, strict=True)]
     return {
-        "waiter": best["waiter"],
-        "bare": best["bare"],
-        "ratio_polls_per_s": best["waiter"]["polls_per_s"] / best["bare"]["polls_per_s"],
-        "ratio_cpu_per_poll": best["waiter"]["cpu_per_poll_us"] / best["bare"]["cpu_per_poll_us"],
-        "samples": samples,
+        "waiter": typical([waiter for _, waiter in pairs]),
+        "bare": typical([bare for bare, _ in pairs]),
+        "ratio_polls_per_s": statistics.median(polls),
+        "ratio_polls_per_s_range": [min(polls), max(polls)],
+        "ratio_cpu_per_poll": statistics.median(cpu),
+        "ratio_cpu_per_poll_range": [min(cpu), max(cpu)],
+        "raw_ratio_polls_per_s": statistics.median(raw_polls),
+        "raw_ratio_polls_per_s_range": [min(raw_polls), max(raw_polls)],
+        "raw_ratio_cpu_per_poll": statistics.median(raw_cpu),
+        "raw_ratio_cpu_per_poll_range": [min(raw_cpu), max(raw_cpu)],
+        "pairs": [{"bare": bare, "waiter": waiter} for bare, waiter in pairs],
     }
 
 
-def best_sample(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    fastest = max(samples, key=lambda sample: sample["polls_per_s"])
-    cheapest = min(samples, key=lambda sample: sample["cpu_per_poll_us"])
-    best = {"polls_per_s": fastest["polls_per_s"], "cpu_per_poll_us": cheapest["cpu_per_poll_us"]}
-    for share in ("server_cpu_share", "client_cpu_share"):
-        if share in fastest:  # of the fastest window: which side, if any, had a core to itself
-            best[share] = fastest[share]
-    return best
-
-
-def library_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
-    with started_server() as server:
-        server.add_tasks("poll-", plan.poll_tasks)
-        sample: dict[str, Any] = run_client(
-            "polls",
-            server,
-            limit_s=plan.poll_warmup_s + plan.poll_window_s + 90,
-            kind=kind,
-            loop=loop,
-            user_agent=user_agent(),
-            prefix="poll-",
-            tasks=plan.poll_tasks,
-            warmup=plan.poll_warmup_s,
-            window=plan.poll_window_s,
-        )
-    return sample
+def typical(samples: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The median of each figure of ``samples``."""
+    return {
+        name: statistics.median(sample[name] for sample in samples)
+        for name in samples[0]
+        if name != "polls"
+    }
 
 
 def window_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
@@ -171,6 +179,7 @@ def window_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
         "cpu_s": cpu,
         "polls_per_s": polls / wall,
         "cpu_per_poll_us": 1e6 * cpu / max(polls, 1),
+        "server_cpu_per_request_us": 1e6 * (end.server_cpu - start.server_cpu) / max(polls, 1),
         "server_cpu_share": (end.server_cpu - start.server_cpu) / wall,
         "client_cpu_share": cpu / wall,
     }
@@ -180,7 +189,7 @@ def whole_life_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
     """A process's whole life: from before the interpreter starts to after it exits."""
     with started_server() as server:
         ids = server.add_tasks("life-", plan.startup_tasks)
-        before = count(server)[0]
+        before, server_before = count(server)
         used_before = children_cpu_s()
         started = time.perf_counter()
         with polling_process(
@@ -195,13 +204,15 @@ def whole_life_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
             finished(process, plan.startup_seconds + STOP_LIMIT_S)
         wall = time.perf_counter() - started
         cpu = children_cpu_s() - used_before
-        polls = count(server)[0] - before
+        after, server_after = count(server)
+    polls = after - before
     return {
         "polls": polls,
         "wall_s": wall,
         "cpu_s": cpu,
         "polls_per_s": polls / wall,
         "cpu_per_poll_us": 1e6 * cpu / max(polls, 1),
+        "server_cpu_per_request_us": 1e6 * (server_after - server_before) / max(polls, 1),
     }
 
 
@@ -231,11 +242,14 @@ def polling_process(
     *,
     in_flight: int,
     seconds: float,
+    wrapper: Sequence[str] = (),
 ) -> Iterator[Polling]:
-    """``python -m waiter`` (kind ``waiter``) or ``bench/client.py bare`` (kind ``bare``),
-    polling ``ids`` (the server's, named ``prefix`` + number) with ``in_flight`` requests at
-    once for ``seconds`` at most; stopped with SIGTERM on the way out unless it ended."""
-    if kind == "waiter":
+    """A process polling ``ids`` (the server's, named ``prefix`` + number) with ``in_flight``
+    requests at once for ``seconds`` at most: ``python -m waiter`` (kind ``cli``),
+    ``bench/client.py library`` or ``bench/client.py bare``, its command line after
+    ``wrapper`` (valgrind's, say); stopped with SIGTERM on the way out unless it ended."""
+    env, stdin = child_env(), ""
+    if kind == CLI:
         argv = [
             PYTHON, "-m", "waiter",
             "--endpoint", server.url, "--project-id", server.project_id,
@@ -248,13 +262,13 @@ def polling_process(
         stdin = "".join(f"{task_id}\n" for task_id in ids)
     else:
         argv = [
-            PYTHON, str(BENCH / "client.py"), "bare", "--loop", loop,
+            PYTHON, str(BENCH / "client.py"), kind, "--loop", loop,
             "--url", server.url, "--project-id", server.project_id, "--token", server.token,
             "--prefix", prefix, "--tasks", str(len(ids)),
             "--in-flight", str(in_flight), "--for", f"{seconds:g}",
             "--user-agent", user_agent(),
         ]  # fmt: skip
-        env, stdin = child_env(), ""
+    argv = [*wrapper, *argv]
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(
             argv,
@@ -281,14 +295,16 @@ def polling_process(
                 raise polling.died("did not stop on SIGTERM") from None
 
 
-def first_polls(server: Server, polling: Polling, tasks: int) -> None:
+def first_polls(
+    server: Server, polling: Polling, tasks: int, limit_s: float = FIRST_POLLS_LIMIT_S
+) -> None:
     """Wait until the server has seen as many requests as there are tasks."""
-    give_up = time.monotonic() + FIRST_POLLS_LIMIT_S
+    give_up = time.monotonic() + limit_s
     while count(server)[0] < tasks:
         if polling.process.poll() is not None:
             raise polling.died(f"exited {polling.process.returncode} before it polled")
         if time.monotonic() > give_up:
-            raise polling.died(f"did not poll {tasks} tasks within {FIRST_POLLS_LIMIT_S:g} s")
+            raise polling.died(f"did not poll {tasks} tasks within {limit_s:g} s")
         time.sleep(0.05)
 
 
@@ -298,7 +314,7 @@ def finished(polling: Polling, limit_s: float) -> None:
         code = polling.process.wait(timeout=limit_s)
     except subprocess.TimeoutExpired:
         raise polling.died(f"ran over {limit_s:g} s") from None
-    if code != (3 if polling.kind == "waiter" else 0):
+    if code != (3 if polling.kind == CLI else 0):  # the command line's deadline: exit 3
         raise polling.died(f"exited {code}")
 
 
@@ -364,7 +380,7 @@ def pair_rows(label: str, pair: dict[str, Any]) -> list[Row]:
             f"{label}: polls/s",
             f"{waiter['polls_per_s']:.0f}",
             f"{bare['polls_per_s']:.0f} bare",
-            times(ratio_polls),
+            ranged(ratio_polls, pair["ratio_polls_per_s_range"]),
             f">= {POLLS_TARGET}x",
             ratio_polls >= POLLS_TARGET,
         ),
@@ -372,23 +388,45 @@ def pair_rows(label: str, pair: dict[str, Any]) -> list[Row]:
             f"{label}: CPU per poll",
             f"{waiter['cpu_per_poll_us']:.0f} us",
             f"{bare['cpu_per_poll_us']:.0f} us bare",
-            times(ratio_cpu),
+            ranged(ratio_cpu, pair["ratio_cpu_per_poll_range"]),
             f"<= {CPU_TARGET}x",
             ratio_cpu <= CPU_TARGET,
         ),
     ]
 
 
+def ranged(median: float, extremes: Sequence[float]) -> str:
+    """The median ratio of the pairs, and their range: ``1.04x (0.97-1.12)``."""
+    low, high = extremes
+    return f"{times(median)} ({low:.2f}-{high:.2f})" if high > low else times(median)
+
+
 def notes(polls: dict[str, Any]) -> list[str]:
-    found = []
+    found = [
+        f"polls: {polls['pairs']} pairs a figure (bare, then waiter); waiter and bare are each "
+        "kind's median, the ratio the median of the pairs' ratios at the machine's speed of the "
+        "moment (the server's CPU per request in the same window), their range in brackets"
+    ]
+    comparisons = [
+        *((f"library, {loop}", pair) for loop, pair in polls["library"].items()),
+        *((f"python -m waiter, {loop}", pair) for loop, pair in polls["end_to_end"].items()),
+        ("start-up included", polls["startup_included"]),
+    ]
+    for label, pair in comparisons:
+        found.append(
+            f"polls, {label}: as measured, not set against the machine's speed: polls/s "
+            f"{ranged(pair['raw_ratio_polls_per_s'], pair['raw_ratio_polls_per_s_range'])}, "
+            f"CPU per poll "
+            f"{ranged(pair['raw_ratio_cpu_per_poll'], pair['raw_ratio_cpu_per_poll_range'])}"
+        )
     for what, by_loop in (("library", polls["library"]), ("end to end", polls["end_to_end"])):
         for loop, pair in by_loop.items():
             waiter, bare = pair["waiter"], pair["bare"]
             found.append(
-                f"polls, {what}, {loop}: in the fastest windows the server used "
-                f"{waiter['server_cpu_share']:.0%} (waiter) / {bare['server_cpu_share']:.0%} "
-                f"(bare) of a core, the client {waiter['client_cpu_share']:.0%} / "
-                f"{bare['client_cpu_share']:.0%}; near 100% marks the bottleneck"
+                f"polls, {what}, {loop}: the server used {waiter['server_cpu_share']:.0%} "
+                f"(waiter) / {bare['server_cpu_share']:.0%} (bare) of a core, the client "
+                f"{waiter['client_cpu_share']:.0%} / {bare['client_cpu_share']:.0%} (medians); "
+                "near 100% marks the bottleneck"
             )
     if len(loops()) == 1:
         found.append("polls: uvloop is not installed, so only asyncio's loop was measured")
