@@ -2,7 +2,7 @@
 
 Run it from the repository root::
 
-    python bench/run.py            # full run, about 13 minutes; also writes bench/latest.json
+    python bench/run.py            # full run, about 15 minutes; also writes bench/latest.json
     python bench/run.py --quick    # smaller, for CI (about 2 minutes)
     python bench/run.py --json PATH   # where the results go (default bench/results/latest.json)
     python bench/run.py --only polls help   # some measurements only (writes no bench/latest.json)
