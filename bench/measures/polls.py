@@ -159,11 +159,7 @@ def window_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
             end = reading(server, process)
     polls, wall, cpu = end.requests - start.requests, end.wall - start.wall, end.cpu - start.cpu
     return {
-        "polls": polls,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "polls_per_s": polls / wall,
-        "cpu_per_poll_us": 1e6 * cpu / max(polls, 1),
+        **per_poll(polls, wall, cpu),
         "server_cpu_share": (end.server_cpu - start.server_cpu) / wall,
         "client_cpu_share": cpu / wall,
     }
@@ -189,6 +185,11 @@ def whole_life_sample(plan: Plan, kind: str, loop: str) -> dict[str, Any]:
         wall = time.perf_counter() - started
         cpu = children_cpu_s() - used_before
         polls = count(server)[0] - before
+    return per_poll(polls, wall, cpu)
+
+
+def per_poll(polls: int, wall: float, cpu: float) -> dict[str, Any]:
+    """A sample's figures: ``polls`` the server counted in ``wall`` seconds, ``cpu`` used."""
     return {
         "polls": polls,
         "wall_s": wall,
