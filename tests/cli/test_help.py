@@ -14,6 +14,7 @@ from functools import cache
 import pytest
 
 from waiter import Settings
+from waiter._cli._run import EVENT_LOOP_VARIABLE
 from waiter._config._table import SPECS, format_duration, parse_bool
 
 # What --help must never load: the settings dataclass and what it needs, the run, the network.
@@ -75,6 +76,13 @@ def test_help_exits_0_with_the_usage_on_stdout():
     assert ran.stdout.startswith("usage: waiter [OPTIONS] TASK_ID [TASK_ID ...]\n")
     assert "waiter --demo" in ran.stdout.split("\n\n")[0]
     assert "exit codes: 0 every task succeeded" in ran.stdout
+
+
+def test_help_names_the_event_loop_variable_and_its_choices():
+    text = " ".join(help_text().split())
+
+    assert f"{EVENT_LOOP_VARIABLE}=auto" in text
+    assert "asyncio or uvloop" in text
 
 
 def test_help_groups_the_flags_in_order():

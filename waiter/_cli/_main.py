@@ -54,6 +54,11 @@ every step on stderr.
 Each setting comes from its flag, else its environment variable [env: ...], else the config
 file, else its default. Times are seconds or durations: 90, 1.5s, 10m, 1h30m."""
 
+# Written out rather than imported from _run (EVENT_LOOP_VARIABLE), which --help must not load.
+_EVENT_LOOP = """\
+event loop: WAITER_EVENT_LOOP=auto (the default: uvloop's when installed, else asyncio's),
+asyncio or uvloop."""
+
 _EXIT_CODES = """\
 exit codes: 0 every task succeeded, 1 a task failed, 4 an error (auth, not found, unknown
 status), 3 still pending at the deadline, 2 bad usage, 130/143 interrupted."""
@@ -78,6 +83,7 @@ class _Parser(argparse.ArgumentParser):
                 [_listed(s) for s in SPECS if s.flag is None and s.secret is secret]
             )
             formatter.end_section()
+        formatter.add_text(_EVENT_LOOP)
         formatter.add_text(_EXIT_CODES)
         return f"{super().format_help()}\n{formatter.format_help()}"
 
