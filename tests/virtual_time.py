@@ -19,6 +19,11 @@ from typing import Any
 # Real seconds to let loopback I/O settle before deciding the loop is idle.
 _SETTLE = 0.0
 
+# Where every virtual clock starts: the same on every run, so a test's float arithmetic on the
+# clock (and a coarse clock's rounding of it) does not hang on when the machine booted. Its size
+# is a machine's after days of uptime, so the rounding the tests see is what a real one gives.
+_ORIGIN = 500_000.0
+
 
 class _SkippingSelector(selectors.DefaultSelector):
     def __init__(self, busy: Callable[[], bool]) -> None:
@@ -41,13 +46,14 @@ class _SkippingSelector(selectors.DefaultSelector):
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """Time moves only by the jumps: no real time leaks in, so a test reads the same on a busy
-    machine as on an idle one (CPU time spent under load never shows up as seconds)."""
+    machine as on an idle one (CPU time spent under load never shows up as seconds), and the same
+    on every run (the clock starts at a fixed origin, not at the machine's monotonic time)."""
 
     def __init__(self) -> None:
         self._executor_jobs = 0
         self._skipping = _SkippingSelector(lambda: self._executor_jobs > 0)
         super().__init__(self._skipping)
-        self._origin = super().time()
+        self._origin = _ORIGIN
 
     def time(self) -> float:
         return self._origin + self._skipping.skipped
