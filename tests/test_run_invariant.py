@@ -417,7 +417,6 @@ def test_a_deadline_during_start_up_ends_the_command_with_3(tmp_path: Path):
     no_traceback(ran.stdout, ran.stderr)
     results = [json.loads(line) for line in ran.stdout.splitlines()]
     assert [r["outcome"] for r in results] == ["timeout", "timeout"]
-    assert all(r["elapsed_s"] <= 1 + 1 for r in results)  # measured by waiter itself
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

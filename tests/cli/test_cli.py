@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -74,12 +73,11 @@ def env_with(token: str | None = TOKEN) -> dict[str, str]:
 
 @dataclass
 class Ran:
-    """A finished run: exit code, output, and when the exit was seen (``time.monotonic``)."""
+    """A finished run: exit code and output."""
 
     code: int
     stdout: str
     stderr: str
-    ended_at: float
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -148,17 +146,20 @@ class Running:
         assert self.first_stderr_line.wait(timeout), "waiter logged nothing"
         return self.stderr_lines[0]
 
-    def finish(self, timeout: float = 10) -> Ran:
-        """Wait for the exit; check that no traceback and no secret was shown."""
+    def finish(self, timeout: float = 30) -> Ran:
+        """Wait for the exit; check that no traceback and no secret was shown.
+
+        ``timeout`` only keeps a hang from blocking the suite: how soon a run ends is tested in
+        virtual time (tests/test_run_invariant.py), since a busy machine stretches real seconds.
+        """
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.close()
             pytest.fail(f"waiter did not end within {timeout} s")
-        ended_at = time.monotonic()
         for reader in self.readers:
             reader.join(5)
-        ran = Ran(code, "".join(self.stdout_lines), "".join(self.stderr_lines), ended_at)
+        ran = Ran(code, "".join(self.stdout_lines), "".join(self.stderr_lines))
         check_nothing_leaks(ran, self.env)
         return ran
 
@@ -221,7 +222,7 @@ def test_all_tasks_succeed_exit_0_with_one_result_line_each(server: FakeKpsServe
     assert results["t2"]["server_id"] == "srv-2"
     assert results["t1"]["polls"] >= 2  # it was running at first
     assert results["t2"]["polls"] == 1
-    assert 0.1 <= results["t1"]["elapsed_s"] < 1.5
+    assert results["t1"]["elapsed_s"] >= 0.1  # waited until it was done
 
 
 def test_one_failed_task_exits_1(server: FakeKpsServer):
@@ -265,12 +266,11 @@ def test_a_wrong_token_exits_4_naming_the_refusal(server: FakeKpsServer):
     assert len(server.requests) <= 2  # no retries that could lock the account
 
 
-def test_a_task_still_running_at_the_deadline_exits_3_on_time(server: FakeKpsServer):
+def test_a_task_still_running_at_the_deadline_exits_3(server: FakeKpsServer):
     server.add_task("slow", [(0, RUNNING)])
 
+    # The task never ends: only the deadline can end the run before finish() gives up.
     with Running.start(kps_args(server, "--timeout", "0.5", "slow"), env=env_with()) as running:
-        running.wait_for_first_log_line()
-        logging_since = time.monotonic()
         ran = running.finish()
 
     assert ran.code == 3
@@ -279,7 +279,6 @@ def test_a_task_still_running_at_the_deadline_exits_3_on_time(server: FakeKpsSer
     assert result["status"] == RUNNING
     assert "deadline of 0.5 s" in result["error"]
     assert result["elapsed_s"] >= 0.5
-    assert ran.ended_at - logging_since < 1.5
 
 
 # --- where task IDs come from ---------------------------------------------------------------
@@ -532,14 +531,15 @@ def test_a_signal_cancels_every_task_once_and_exits_at_once(
     for task_id in task_ids:
         server.add_task(task_id, [(0, RUNNING)])
 
+    # The tasks never end and the deadline is twice finish()'s patience: only the signal can end
+    # the run in time. That it ends within a second is held in virtual time, where the engine's
+    # stop is tested (tests/test_run_invariant.py); here, real seconds would flake under load.
     with Running.start(kps_args(server, "--timeout", "60", *task_ids), env=env_with()) as running:
         running.wait_for_first_log_line()
         running.proc.send_signal(signum)
-        signalled = time.monotonic()
         ran = running.finish()
 
     assert ran.code == code
-    assert ran.ended_at - signalled < 1.0
     assert sorted(r["task_id"] for r in ran.results) == task_ids
     assert {r["outcome"] for r in ran.results} == {"cancelled"}
     assert {r["error"] for r in ran.results} == {f"interrupted by {signum.name}"}
