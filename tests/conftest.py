@@ -7,8 +7,20 @@ from pathlib import Path
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
 
 from waiter import _redact
+
+# Hypothesis times each example and how long it took to make one: both are real seconds, which a
+# busy machine stretches past any fixed limit. On CI (CI is set) the examples are the same on
+# every run, so a run is red only for a change, never for a draw; locally they vary, to find more.
+settings.register_profile(
+    "waiter",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("waiter")
 
 # Variables that could make a test read the developer's real config or credentials, or send
 # traffic anywhere but 127.0.0.1.
