@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,13 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("waiter")
+
+# waiter leaves a SIGINT its parent ignored ignored, as every shell tool does, and the tests that
+# send it SIGINT start it from this process: a suite started as a background job (`pytest &` in a
+# script, nohup) must not pass its own ignored SIGINT down to them. Exec resets a handler to the
+# default, where it keeps an ignored signal ignored.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Variables that could make a test read the developer's real config or credentials, or send
 # traffic anywhere but 127.0.0.1.

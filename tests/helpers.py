@@ -128,11 +128,17 @@ def by_id(results: list[TaskResult]) -> dict[str, TaskResult]:
 # --- servers on 127.0.0.1 ----------------------------------------------------------------------
 
 
+# Bound and never listening: a connection to one is refused, and, held until the process ends,
+# no server of another test (another xdist worker) can take its port in the meantime.
+_CLOSED: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port on 127.0.0.1 that refuses connections for as long as the tests run."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    _CLOSED.append(probe)
+    return int(probe.getsockname()[1])
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -545,6 +546,41 @@ def test_a_signal_cancels_every_task_once_and_exits_at_once(
     assert {r["error"] for r in ran.results} == {f"interrupted by {signum.name}"}
     [finished] = ran.events_named("run_finished")
     assert finished["cancelled"] == 3
+
+
+# Starts waiter the way a shell starts a background job in a script (`waiter ... &`), or nohup:
+# with SIGINT ignored, a disposition exec keeps.
+_WITH_SIGINT_IGNORED = (
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'waiter', *sys.argv[1:]])",
+)
+
+
+def test_a_sigint_the_parent_ignored_stays_ignored_as_with_every_shell_tool(
+    server: FakeKpsServer,
+):
+    server.add_task("t1", [(0, RUNNING)])
+
+    args = kps_args(server, "--timeout", "60", "t1")
+    with Running.start(args, env=env_with(), command=_WITH_SIGINT_IGNORED) as running:
+        running.wait_for_first_log_line()
+        running.proc.send_signal(signal.SIGINT)
+        polls_at_sigint = len(server.requests)
+        for _ in range(3000):  # it keeps polling; 30 s at most, so a stopped run fails here
+            if len(server.requests) >= polls_at_sigint + 3:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("waiter stopped polling after an ignored SIGINT")
+        running.proc.send_signal(signal.SIGTERM)
+        ran = running.finish()
+
+    assert ran.code == 143
+    [result] = ran.results
+    assert result["outcome"] == "cancelled"
+    assert result["error"] == "interrupted by SIGTERM"
 
 
 # --- the rest of the command line -----------------------------------------------------------

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 import structlog
-from helpers import by_id, fake_kps, settings_for, wait_on
+from helpers import by_id, closed_port, fake_kps, settings_for, wait_on
 from virtual_time import run_virtual
 
 from waiter import Outcome, wait_for
@@ -136,9 +136,7 @@ def test_a_request_hanging_at_the_deadline_ends_as_timeout_within_a_second():
 
 
 def test_connection_refused_is_retried_until_the_deadline_and_named():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: nothing listens there
+    port = closed_port()
 
     async def scenario():
         return await wait_for(["t1"], settings_for(f"http://127.0.0.1:{port}", timeout=10))
@@ -196,9 +194,7 @@ def test_each_retried_fault_is_logged_once_with_its_details():
 def test_the_proxy_from_the_environment_is_used(monkeypatch):
     proxy = fake_kps()  # answers like KPS, and records that the request came through it
     proxy.add_task("t1", [(0, DONE)])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        unreachable = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    unreachable = f"http://127.0.0.1:{closed_port()}"
 
     async def scenario():
         async with proxy.serve() as proxy_url:
