@@ -327,7 +327,7 @@ def test_a_reader_that_stops_after_one_line_ends_the_run_with_4_and_the_reports(
     server: FakeKpsServer, tmp_path: Path
 ):
     server.add_task("fast", [(0, DONE)])
-    server.add_task("slow", [(0, RUNNING), (0.5, DONE)])
+    server.add_task("slow", [(0, RUNNING)])  # done only once nobody reads (below)
     server.add_task("never", [(0, RUNNING)])
     junit = tmp_path / "junit.xml"
     args = kps_args(server, "--timeout", "600", "--junit-xml", str(junit), "fast", "slow", "never")
@@ -341,6 +341,9 @@ def test_a_reader_that_stops_after_one_line_ends_the_run_with_4_and_the_reports(
     assert proc.stdout is not None
     first = json.loads(proc.stdout.readline())
     proc.stdout.close()  # `| head -1`
+    # Only now: a slow that ended before the close would be written unnoticed, and then nothing
+    # would be left to write until never's deadline.
+    server.add_task("slow", [(0, DONE)])
     _, err = proc.communicate(timeout=60)
 
     assert first["task_id"] == "fast"

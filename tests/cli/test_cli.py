@@ -143,7 +143,7 @@ class Running:
                 if lines is self.stderr_lines:
                     self.first_stderr_line.set()
 
-    def wait_for_first_log_line(self, timeout: float = 10) -> str:
+    def wait_for_first_log_line(self, timeout: float = 60) -> str:
         assert self.first_stderr_line.wait(timeout), "waiter logged nothing"
         return self.stderr_lines[0]
 
@@ -768,7 +768,8 @@ def test_a_report_folder_that_does_not_exist_is_bad_usage_before_polling(
 def test_without_a_terminal_progress_events_keep_a_long_wait_from_being_silent(
     server: FakeKpsServer,
 ):
-    server.add_task("slow", [(0, RUNNING), (2.2, DONE)])
+    # Ticks come a second apart at best and late under load: 3.5 s leaves room for two.
+    server.add_task("slow", [(0, RUNNING), (3.5, DONE)])
 
     # One second is the shortest period --progress-every takes.
     code, _, stderr = run_main(kps_args(server, "slow", "--progress-every", "1"), IN_PROCESS_ENV)
